@@ -1,0 +1,40 @@
+/*
+ * kmain: the first C function.  Brings the machine up in dependency order,
+ * then runs what the command line asks for.
+ */
+#include <stdint.h>
+
+#include "kern/cmdline.h"
+#include "kern/console.h"
+#include "kern/ktest.h"
+#include "kern/panic.h"
+#include "kern/printf.h"
+#include "x86_64/cpu.h"
+#include "x86_64/multiboot.h"
+#include "x86_64/pmap.h"
+#include "x86_64/trap.h"
+
+void kmain(uint32_t magic, uint64_t mbi_pa);
+
+void kmain(uint32_t magic, uint64_t mbi_pa)
+{
+	console_init();
+	kprintf("\nmachperf: booting\n");
+	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
+		panic("kmain: not started by a multiboot loader (magic %#x)", magic);
+
+	const struct multiboot_info *mbi = PHYS_TO_VIRT(mbi_pa);
+
+	cmdline_init(mbi->flags & MB_INFO_CMDLINE ? (const char *)PHYS_TO_VIRT(mbi->cmdline) : "");
+	kprintf("machperf: command line \"%s\"\n", cmdline_raw());
+
+	cpu_init_boot();
+	trap_init();
+
+	intr_enable();
+	ktest_main();
+
+	kprintf("machperf: nothing to run; idle\n");
+	for (;;)
+		__asm__ volatile("hlt");
+}
