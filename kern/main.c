@@ -30,6 +30,8 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 
 	cpu_init_boot();
 	trap_init();
+	/* memory: physical pages, kernel page tables, zones and kalloc */
+	/* clock: PIC masked, LAPIC timer, TSC calibration */
 
 	intr_enable();
 	ktest_main();
