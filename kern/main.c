@@ -4,11 +4,15 @@
  */
 #include <stdint.h>
 
+#include "kern/clock.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
+#include "kern/kalloc.h"
 #include "kern/ktest.h"
 #include "kern/panic.h"
 #include "kern/printf.h"
+#include "kern/sched.h"
+#include "vm/vm_page.h"
 #include "x86_64/cpu.h"
 #include "x86_64/multiboot.h"
 #include "x86_64/pmap.h"
@@ -30,8 +34,11 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 
 	cpu_init_boot();
 	trap_init();
-	/* memory: physical pages, kernel page tables, zones and kalloc */
-	/* clock: PIC masked, LAPIC timer, TSC calibration */
+	vm_page_init(mbi);
+	pmap_init();
+	kalloc_init();
+	clock_init();
+	sched_init();
 
 	intr_enable();
 	ktest_main();

@@ -1,6 +1,22 @@
+/*
+ * Recoverable kernel faults (see kfault.h for the contract).
+ *
+ * Each CPU keeps a stack of armed catches (cpu->fault_catch, innermost
+ * first).  trap_dispatch offers every kernel-mode exception to
+ * kfault_recover before it reports and panics; recovery pops the
+ * innermost catch, records the fault in it and rewrites the trap frame so
+ * that the iretq "returns" into kfault_longjmp(c, vector + 1).  The iretq
+ * restores the interrupted RFLAGS, so the interrupt flag after a caught
+ * fault is what it was at the faulting instruction.
+ *
+ * Not caught: NMI, double fault and machine check.  They are not caused
+ * by the bracketed access (an NMI can arrive anywhere) or leave the
+ * machine in a state a longjmp cannot repair; they are reported instead.
+ */
 #include <stddef.h>
 
 #include "kern/panic.h"
+#include "kern/printf.h"
 #include "x86_64/cpu.h"
 #include "x86_64/io.h"
 #include "x86_64/kfault.h"
@@ -24,13 +40,32 @@ void kfault_end(struct kfault_catch *c)
 	cpu->fault_catch = c->prev;
 }
 
+static int kfault_catchable(unsigned vector)
+{
+	return vector < 32 && vector != T_NMI && vector != T_DOUBLE_FAULT &&
+	       vector != T_MACHINE_CHECK;
+}
+
 int kfault_recover(struct trap_frame *tf)
 {
 	struct cpu *cpu = cpu_current();
 	struct kfault_catch *c = cpu->fault_catch;
 
-	if (!c || trap_from_user(tf))
+	if (!c || trap_from_user(tf) || !kfault_catchable((unsigned)tf->vector))
 		return 0;
+	/*
+	 * The faulting code runs in the frame that armed the catch or in one
+	 * it called, so at or below the catch's stack pointer.  A catch lower
+	 * on the stack than the fault was armed by a function that has since
+	 * returned without kfault_end: jumping there would resume a dead
+	 * frame, so report the fault instead.
+	 */
+	if (c->rsp < tf->rsp) {
+		kprintf(
+		    "kfault_recover: catch %p is stale (armed at rsp %#lx, fault at rsp %#lx)\n", c,
+		    c->rsp, tf->rsp);
+		return 0;
+	}
 	cpu->fault_catch = c->prev;
 	c->vector = tf->vector;
 	c->error = tf->error;

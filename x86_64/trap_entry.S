@@ -3,6 +3,13 @@
  * error code where the CPU pushes none, then its vector, so every handler
  * sees the same struct trap_frame (x86_64/trap.h).  Entries from user mode
  * swap GS so gs:0 is always this CPU's struct cpu in the kernel.
+ *
+ * Below the trap frame, trap_common pushes a fake call frame
+ * [ interrupted rbp ][ interrupted rip ] and points rbp at it, so a
+ * frame-pointer walk from trap_dispatch continues into the interrupted
+ * kernel code (kern/ksyms.c).  The return address of the call into C,
+ * exported as trap_entry_return_pc, tells the walk where that crossing
+ * is.  From user mode the fake rbp is 0: the walk stops at the user rip.
  */
 	.text
 
@@ -41,13 +48,17 @@ trap_common:
 	pushq	%r14
 	pushq	%r15
 	cld
-	movq	%rsp, %rdi
-	/* A frame-pointer link through the interrupted rip for backtraces. */
-	pushq	17*8(%rsp)		/* tf->rip */
-	pushq	%rbp
-	movq	%rsp, %rbp
+	movq	%rsp, %rdi		/* struct trap_frame * */
+	pushq	17*8(%rdi)		/* fake frame: tf->rip ... */
+	testb	$3, 18*8(%rdi)		/* tf->cs */
+	jnz	3f
+	pushq	%rbp			/* ... and the interrupted kernel rbp */
+	jmp	4f
+3:	pushq	$0			/* ... or the end of the chain */
+4:	movq	%rsp, %rbp
 	call	trap_dispatch
-	addq	$16, %rsp
+.Ltrap_dispatch_return:
+	addq	$16, %rsp		/* the fake frame */
 	.globl trap_return
 trap_return:
 	popq	%r15
@@ -72,6 +83,11 @@ trap_return:
 2:	iretq
 
 	.section .rodata
+	.globl trap_entry_return_pc
+	.align 8
+trap_entry_return_pc:
+	.quad	.Ltrap_dispatch_return
+
 	.globl trap_stub_table
 	.align 8
 trap_stub_table:
