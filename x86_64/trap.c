@@ -30,7 +30,14 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 static trap_handler_t trap_handlers[256];
 extern const uint64_t trap_stub_table[256];
 
-/* The double-fault handler's stack (IST1): the report and panic run on it. */
+/*
+ * The double-fault handler's stack (IST1): the report and panic run on it.
+ * A kernel stack overflow reaches the double fault only if a guard page
+ * lies below the stack.  The boot stack (boot.S, .bss) has none yet: it
+ * runs into boot_pd and then the image, and the machine hangs or triple
+ * faults.  selftest_stack_overflow (tests/kern/test_exceptions.c) unmaps
+ * one for itself to show the report; a permanent guard belongs to pmap.
+ */
 static uint8_t df_stack[8192] __attribute__((aligned(16)));
 
 /* Unexpected exceptions being reported, per CPU (see trap_dispatch). */

@@ -20,8 +20,12 @@
 #include "x86_64/pmap.h"
 #include "x86_64/trap.h"
 
-/* Canonical kernel addresses that no one maps (checked with exc_mapped). */
-#define EXC_UNMAPPED 0xffffc00000000000ul
+/*
+ * Canonical kernel addresses that no one maps (checked with exc_mapped):
+ * PML4 slot 448 lies between the kva windows (which start at
+ * 0xffffc00000000000 and hand out their first page first) and the image.
+ */
+#define EXC_UNMAPPED 0xffffe00000000000ul
 #define EXC_UNMAPPED_TOP 0xfffffffffffff000ul
 #define EXC_NONCANONICAL 0x8000000000000000ul
 
@@ -43,7 +47,11 @@ extern const char ksym_names[] __attribute__((weak));
 void exc_asm_ud2(void);
 void exc_asm_int3(void);
 void exc_asm_div0(void);
+void exc_asm_bad_selector(void);
 extern const uint64_t exc_asm_div0_insn;
+
+/* A selector past the end of the GDT (8 entries): #GP with that selector. */
+#define EXC_BAD_SELECTOR 0x40
 
 __asm__(".pushsection .text\n"
         "	.globl exc_asm_ud2\n"
@@ -60,6 +68,11 @@ __asm__(".pushsection .text\n"
         "	movl	$1, %eax\n"
         "	xorl	%edx, %edx\n"
         "1:	divl	%ecx\n"
+        "	ret\n"
+        "	.globl exc_asm_bad_selector\n"
+        "exc_asm_bad_selector:\n"
+        "	movw	$0x40, %ax\n"
+        "	movw	%ax, %fs\n"
         "	ret\n"
         "	.section .rodata\n"
         "	.globl exc_asm_div0_insn\n"
@@ -258,6 +271,16 @@ KTEST(exceptions, noncanonical_write_is_gp)
 	KT_EXPECT_EQ(kt, c.error, 0);
 	KT_EXPECT_EQ(kt, c.cr2, 0);
 	KT_EXPECT(kt, exc_names(ksym_lookup(c.fault_rip, NULL), "exc_write_noncanonical"));
+}
+
+KTEST(exceptions, gp_error_code_is_the_selector)
+{
+	struct kfault_catch c;
+
+	if (!EXPECT_CAUGHT(exc_catch(&c, exc_asm_bad_selector), &c, T_GP))
+		return;
+	KT_EXPECT_EQ(kt, c.error, EXC_BAD_SELECTOR);
+	KT_EXPECT_EQ(kt, c.fault_rip, (uint64_t)exc_asm_bad_selector + 4);
 }
 
 KTEST(exceptions, nested_catches)
@@ -630,6 +653,12 @@ KTEST(selftest_fault, int3_uncaught)
 KTEST(selftest_fault, gp_noncanonical)
 {
 	exc_write_noncanonical();
+	KT_EXPECT(kt, !"survived a #GP");
+}
+
+KTEST(selftest_fault, gp_bad_selector)
+{
+	exc_asm_bad_selector();
 	KT_EXPECT(kt, !"survived a #GP");
 }
 
