@@ -19,6 +19,7 @@
 #include "x86_64/trap.h"
 
 void kmain(uint32_t magic, uint64_t mbi_pa);
+extern char boot_stack_guard[];
 
 void kmain(uint32_t magic, uint64_t mbi_pa)
 {
@@ -36,6 +37,9 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	trap_init();
 	vm_page_init(mbi);
 	pmap_init();
+	/* An overflow of the boot stack now faults instead of eating .bss. */
+	if (pmap_kremove((uintptr_t)boot_stack_guard) != KERN_SUCCESS)
+		panic("kmain: cannot unmap the boot stack guard page");
 	kalloc_init();
 	clock_init();
 	sched_init();

@@ -179,7 +179,10 @@ boot_pml4:	.space 4096
 boot_pdpt_low:	.space 4096
 boot_pdpt_high:	.space 4096
 boot_pd:	.space 4096 * 4
-	.globl boot_stack_bottom, boot_stack_top
+	/* Unmapped by kmain once the kernel's own page tables are live. */
+	.globl boot_stack_guard, boot_stack_bottom, boot_stack_top
+boot_stack_guard:
+	.space	4096
 boot_stack_bottom:
 	.space	KSTACK_SIZE
 boot_stack_top:

@@ -27,6 +27,7 @@ void kfault_push(struct kfault_catch *c)
 	struct cpu *cpu = cpu_current();
 
 	c->prev = cpu->fault_catch;
+	c->irq_depth = cpu->irq_depth;
 	c->vector = c->error = c->cr2 = c->fault_rip = 0;
 	cpu->fault_catch = c;
 }
@@ -51,7 +52,8 @@ int kfault_recover(struct trap_frame *tf)
 	struct cpu *cpu = cpu_current();
 	struct kfault_catch *c = cpu->fault_catch;
 
-	if (!c || trap_from_user(tf) || !kfault_catchable((unsigned)tf->vector))
+	if (!c || trap_from_user(tf) || !kfault_catchable((unsigned)tf->vector) ||
+	    c->irq_depth != cpu->irq_depth)
 		return 0;
 	/*
 	 * The faulting code runs in the frame that armed the catch or in one

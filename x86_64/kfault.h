@@ -10,9 +10,11 @@
  *		... c.vector, c.error, c.cr2, c.fault_rip describe the fault ...
  *	}
  *
- * A kernel-mode exception while a catch is armed on this CPU unwinds to
- * the kfault_try, which then returns the vector + 1.  Catches nest; the
- * innermost wins.  Nothing held across the access (locks, interrupt
+ * A kernel-mode exception while a catch is armed by the running thread
+ * unwinds to the kfault_try, which then returns the vector + 1.  Catches
+ * nest; the innermost wins.  Not caught: NMI, double fault and machine
+ * check, and faults in an interrupt handler that interrupted the armed
+ * code (the unwind would skip the handler's end of interrupt).  Nothing held across the access (locks, interrupt
  * state) is undone: keep the bracket around the access alone.
  */
 #ifndef X86_64_KFAULT_H
@@ -23,6 +25,7 @@
 struct kfault_catch {
 	uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip; /* kfault_setjmp's context */
 	struct kfault_catch *prev;
+	uint32_t irq_depth; /* interrupt nesting when armed */
 	uint64_t vector, error, cr2, fault_rip;
 };
 _Static_assert(__builtin_offsetof(struct kfault_catch, rip) == 56, "kfault_asm.S layout");
