@@ -59,14 +59,15 @@ struct thread_q {
 };
 
 static spinlock_t sched_lock = SPINLOCK_INIT;
-static struct thread_q sched_rq[SCHED_NPRI];              /* [s] */
-static uint32_t sched_rq_bitmap;                          /* [s] bit p: sched_rq[p] not empty */
-static unsigned sched_nrunnable;                          /* [s] */
-static struct thread_q sched_waitq[SCHED_WAIT_BUCKETS];   /* [s] */
-static struct thread *sched_timeouts;                     /* [s] sorted by wait_deadline */
-static struct thread_q sched_zombies;                     /* [s] exited, off their CPU */
-static uint64_t sched_quantum;                            /* [I] ns */
-static volatile bool sched_up;                            /* [I] */
+static struct thread_q sched_rq[SCHED_NPRI];            /* [s] */
+static uint32_t sched_rq_bitmap;                        /* [s] bit p: sched_rq[p] not empty */
+static unsigned sched_nrunnable;                        /* [s] */
+static struct thread_q sched_waitq[SCHED_WAIT_BUCKETS]; /* [s] */
+static struct thread *sched_timeouts;                   /* [s] sorted by wait_deadline */
+static struct thread_q sched_zombies;                   /* [s] exited, off their CPU */
+static uint64_t sched_quantum;                          /* [I] ns */
+static uint64_t sched_half_tick;                        /* [I] ns */
+static volatile bool sched_up;                          /* [I] */
 
 static void q_append(struct thread_q *q, struct thread *t)
 {
@@ -207,13 +208,13 @@ static void sched_switch(void)
 			return;
 		to = c->idle_thread;
 	}
+	to->slice_end = clock_ns() + to->quantum_left;
 	if (to == from) {
-		from->state = TH_RUNNING;
+		from->state = TH_RUNNING; /* requeued, but still the best */
 		return;
 	}
 	if (from->idle)
 		from->state = TH_RUNNABLE;
-	to->slice_end = clock_ns() + to->quantum_left;
 	to->state = TH_RUNNING;
 	to->on_cpu = true;
 	to->switches_in++;
@@ -221,6 +222,17 @@ static void sched_switch(void)
 	c->thread = to;
 	cpu_switch(from, to);
 	sched_switch_tail();
+}
+
+/*
+ * Is the running thread's time slice used up?  Time, not ticks: a slow
+ * emulator may deliver fewer ticks than asked.  Half a tick of slack: a
+ * slice that started just after a tick ends at the tick nearest its end,
+ * not one tick later.
+ */
+static bool sched_slice_over(const struct thread *cur, uint64_t now)
+{
+	return now + sched_half_tick >= cur->slice_end;
 }
 
 /* Involuntary: the current thread gives way to a better one, if any. */
@@ -231,15 +243,15 @@ static void sched_preempt(void)
 
 	if (cur->state == TH_RUNNING && !cur->idle) {
 		uint64_t now = clock_ns();
-		uint64_t left = cur->slice_end > now ? cur->slice_end - now : 0;
+		bool over = sched_slice_over(cur, now);
 
-		if (!sched_higher_runnable(cur) && left > 0) {
+		if (!over && !sched_higher_runnable(cur)) {
 			c->need_resched = 0;
 			return;
 		}
 		cur->state = TH_RUNNABLE;
-		if (left > 0) {
-			cur->quantum_left = left;
+		if (!over) {
+			cur->quantum_left = cur->slice_end - now;
 			rq_insert(cur, true);
 		} else {
 			cur->quantum_left = sched_quantum;
@@ -435,8 +447,7 @@ static void sched_tick(void)
 
 	struct thread *cur = c->thread;
 
-	/* Time, not ticks: a slow emulator may deliver fewer ticks than asked. */
-	if (!cur->idle && cur->state == TH_RUNNING && now >= cur->slice_end) {
+	if (!cur->idle && cur->state == TH_RUNNING && sched_slice_over(cur, now)) {
 		if (((uint64_t)sched_rq_bitmap >> cur->priority) != 0)
 			c->need_resched = 1;
 		else
@@ -483,6 +494,7 @@ void sched_init(void)
 
 	KASSERT(!intr_enabled());
 	sched_quantum = SCHED_QUANTUM_NS;
+	sched_half_tick = 500000000ull / clock_hz();
 	cpu_sched_init();
 
 	c->thread = thread_alloc_boot();

@@ -27,10 +27,10 @@ _Static_assert(KSTACK_AREA + (uint64_t)KSTACK_SLOTS * KSTACK_SLOT <= KERNEL_BASE
                "stack area below the kernel image");
 
 static spinlock_t thread_lock = SPINLOCK_INIT;
-static struct thread *thread_all;                       /* [l] */
-static unsigned thread_nlive;                           /* [l] */
-static uint64_t thread_ncreated, thread_nfreed;         /* [l] */
-static uint32_t thread_next_id = 1;                     /* [l] */
+static struct thread *thread_all;                          /* [l] */
+static unsigned thread_nlive;                              /* [l] */
+static uint64_t thread_ncreated, thread_nfreed;            /* [l] */
+static uint32_t thread_next_id = 1;                        /* [l] */
 static struct thread *volatile kstack_owner[KSTACK_SLOTS]; /* [l] written, read lock-free */
 
 extern char boot_stack_bottom[], boot_stack_top[];

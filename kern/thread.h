@@ -73,30 +73,30 @@ struct task;
  * thread itself or the CPU running it.
  */
 struct thread {
-	struct thread_md md;         /* [c] machine state: saved rsp, FPU area, stack top */
-	uint32_t id;                 /* [I] unique; not reused for 2^32 creations */
-	char name[THREAD_NAME_MAX];  /* [I] */
-	struct task *task;           /* [I] owning task, NULL for kernel threads */
-	enum thread_state state;     /* [s] */
-	int priority;                /* [s] SCHED_PRI_MIN..SCHED_PRI_MAX */
-	uint64_t quantum_left;       /* [s] ns of time slice left for its next run */
-	uint64_t slice_end;          /* [s] while it runs: clock_ns() at which its slice ends */
-	bool on_cpu;                 /* [s] some CPU runs it, or is still switching away */
-	bool idle;                   /* [I] a CPU's idle thread */
-	uintptr_t kstack_base;       /* [I] lowest stack address (just above the guard) */
-	int kstack_slot;             /* [I] slot in KSTACK_AREA, -1 for the boot stack */
-	event_t wait_event;          /* [s] what it waits for (NULL: only a timeout or clear) */
-	int wait_result;             /* [s] THREAD_AWAKENED and co., valid after the wait */
-	uint64_t wait_deadline;      /* [s] clock_ns() at which the wait times out, 0: never */
-	struct thread *q_next;       /* [s] run queue, wait queue or zombie list */
-	struct thread *q_prev;       /* [s] */
-	struct thread *to_next;      /* [s] timeout list, sorted by wait_deadline */
-	struct thread *all_next;     /* [l] every thread */
-	struct thread *all_prev;     /* [l] */
-	uint32_t refs;               /* [a] see the life cycle above */
-	void (*fn)(void *);          /* [I] */
-	void *arg;                   /* [I] */
-	uint64_t switches_in;        /* [s] times it was switched to */
+	struct thread_md md;        /* [c] machine state: saved rsp, FPU area, stack top */
+	uint32_t id;                /* [I] unique; not reused for 2^32 creations */
+	char name[THREAD_NAME_MAX]; /* [I] */
+	struct task *task;          /* [I] owning task, NULL for kernel threads */
+	enum thread_state state;    /* [s] */
+	int priority;               /* [s] SCHED_PRI_MIN..SCHED_PRI_MAX */
+	uint64_t quantum_left;      /* [s] ns of time slice left for its next run */
+	uint64_t slice_end;         /* [s] while it runs: clock_ns() at which its slice ends */
+	bool on_cpu;                /* [s] some CPU runs it, or is still switching away */
+	bool idle;                  /* [I] a CPU's idle thread */
+	uintptr_t kstack_base;      /* [I] lowest stack address (just above the guard) */
+	int kstack_slot;            /* [I] slot in KSTACK_AREA, -1 for the boot stack */
+	event_t wait_event;         /* [s] what it waits for (NULL: only a timeout or clear) */
+	int wait_result;            /* [s] THREAD_AWAKENED and co., valid after the wait */
+	uint64_t wait_deadline;     /* [s] clock_ns() at which the wait times out, 0: never */
+	struct thread *q_next;      /* [s] run queue, wait queue or zombie list */
+	struct thread *q_prev;      /* [s] */
+	struct thread *to_next;     /* [s] timeout list, sorted by wait_deadline */
+	struct thread *all_next;    /* [l] every thread */
+	struct thread *all_prev;    /* [l] */
+	uint32_t refs;              /* [a] see the life cycle above */
+	void (*fn)(void *);         /* [I] */
+	void *arg;                  /* [I] */
+	uint64_t switches_in;       /* [s] times it was switched to */
 };
 
 /*

@@ -43,14 +43,14 @@ struct cpu {
 	volatile uint64_t irq_count;      /* [c] interrupts taken */
 	volatile uint32_t irq_depth;      /* [c] nesting of interrupt handlers */
 	/* Scheduler (kern/sched.c, x86_64/switch.c). */
-	struct thread *thread;            /* [c] the running thread */
-	struct thread *idle_thread;       /* [I] this CPU's idle thread */
-	struct thread *prev_thread;       /* [c] switched away from, for the switch tail */
-	volatile uint32_t need_resched;   /* [c] preempt at the next chance */
-	uint64_t ctx_switches;            /* [c] context switches */
-	uint64_t preemptions;             /* [c] involuntary ones among them */
-	uint64_t idle_tsc;                /* [c] TSC cycles spent in the idle thread */
-	uint64_t idle_since;              /* [c] TSC when the idle thread was switched to */
+	struct thread *thread;          /* [c] the running thread */
+	struct thread *idle_thread;     /* [I] this CPU's idle thread */
+	struct thread *prev_thread;     /* [c] switched away from, for the switch tail */
+	volatile uint32_t need_resched; /* [c] preempt at the next chance */
+	uint64_t ctx_switches;          /* [c] context switches */
+	uint64_t preemptions;           /* [c] involuntary ones among them */
+	uint64_t idle_tsc;              /* [c] TSC cycles spent in the idle thread */
+	uint64_t idle_since;            /* [c] TSC when the idle thread was switched to */
 };
 /* [I] immutable after cpu_init, [c] touched only by the owning CPU */
 

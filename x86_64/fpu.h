@@ -22,7 +22,8 @@ struct fpu_area {
 
 static inline void *fpu_state(struct fpu_area *a)
 {
-	return (void *)(((uintptr_t)a->raw + FPU_STATE_ALIGN - 1) & ~(uintptr_t)(FPU_STATE_ALIGN - 1));
+	return (void *)(((uintptr_t)a->raw + FPU_STATE_ALIGN - 1) &
+	                ~(uintptr_t)(FPU_STATE_ALIGN - 1));
 }
 
 /* Builds the clean state new threads start with.  Once, after SSE is enabled. */
