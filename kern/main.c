@@ -12,6 +12,8 @@
 #include "kern/panic.h"
 #include "kern/printf.h"
 #include "kern/sched.h"
+#include "vm/vm_fault.h"
+#include "vm/vm_map.h"
 #include "vm/vm_page.h"
 #include "x86_64/cpu.h"
 #include "x86_64/multiboot.h"
@@ -41,6 +43,8 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	if (pmap_kremove((uintptr_t)boot_stack_guard) != KERN_SUCCESS)
 		panic("kmain: cannot unmap the boot stack guard page");
 	kalloc_init();
+	vm_map_init();
+	vm_fault_init();
 	clock_init();
 	sched_init();
 

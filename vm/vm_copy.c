@@ -1,0 +1,110 @@
+/*
+ * copyin, copyout, copyinstr (see vm_copy.h).
+ *
+ * The range check comes first: the whole user range must lie below
+ * VM_MAX_USER, so a kernel address never gets as far as an access.  The
+ * access itself runs inside a kfault_try bracket.  A page fault at a user
+ * address inside the bracket goes to vm_fault_trap first, which resolves
+ * demand-zero pages against the current map; what it cannot resolve
+ * unwinds to the bracket and becomes KERN_INVALID_ADDRESS.  A fault
+ * anywhere else (the kernel buffer) is not the user's doing: panic.
+ * Nothing is held across the bracket, as kfault requires.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kern/panic.h"
+#include "kern/string.h"
+#include "vm/vm_copy.h"
+#include "vm/vm_map.h"
+#include "x86_64/kfault.h"
+#include "x86_64/trap.h"
+
+static bool vc_user_range(uintptr_t a, size_t n)
+{
+	return n <= VM_MAX_USER && a <= VM_MAX_USER - n;
+}
+
+/* After a caught fault: the user range's fault is the caller's error, anything else a bug. */
+static kern_return_t vc_fault(const char *who, const struct kfault_catch *c, uintptr_t user,
+                              size_t n)
+{
+	if (c->vector != T_PAGE_FAULT || c->cr2 < trunc_page(user) ||
+	    c->cr2 >= round_page(user + n))
+		panic("%s: %s at %#lx (rip %#lx) outside the user range [%#lx, +%#lx)", who,
+		      trap_name((unsigned)c->vector), c->cr2, c->fault_rip, user, n);
+	return KERN_INVALID_ADDRESS;
+}
+
+static __attribute__((noinline)) kern_return_t vc_copy(const char *who, void *dst, const void *src,
+                                                       size_t n, uintptr_t user)
+{
+	struct kfault_catch c;
+
+	if (kfault_try(&c) != 0)
+		return vc_fault(who, &c, user, n);
+	memcpy(dst, src, n);
+	kfault_end(&c);
+	return KERN_SUCCESS;
+}
+
+kern_return_t copyin(const void *user_src, void *kdst, size_t n)
+{
+	uintptr_t u = (uintptr_t)user_src;
+
+	if (!vc_user_range(u, n))
+		return KERN_INVALID_ADDRESS;
+	return n ? vc_copy("copyin", kdst, user_src, n, u) : KERN_SUCCESS;
+}
+
+kern_return_t copyout(const void *ksrc, void *user_dst, size_t n)
+{
+	uintptr_t u = (uintptr_t)user_dst;
+
+	if (!vc_user_range(u, n))
+		return KERN_INVALID_ADDRESS;
+	return n ? vc_copy("copyout", user_dst, ksrc, n, u) : KERN_SUCCESS;
+}
+
+/* Copies up to limit bytes, stopping after a NUL; *copied: bytes before the NUL, or limit. */
+static __attribute__((noinline)) kern_return_t vc_copystr(char *dst, const char *src, size_t limit,
+                                                          size_t *copied)
+{
+	struct kfault_catch c;
+	size_t i;
+
+	if (kfault_try(&c) != 0)
+		return vc_fault("copyinstr", &c, (uintptr_t)src, limit);
+	for (i = 0; i < limit; i++)
+		if ((dst[i] = src[i]) == '\0')
+			break;
+	kfault_end(&c);
+	*copied = i;
+	return KERN_SUCCESS;
+}
+
+kern_return_t copyinstr(const void *user_src, char *kdst, size_t max, size_t *len)
+{
+	uintptr_t u = (uintptr_t)user_src;
+	size_t limit = max, n = 0;
+
+	if (u >= VM_MAX_USER)
+		return KERN_INVALID_ADDRESS;
+	if (max == 0)
+		return KERN_INVALID_ARGUMENT;
+	if (limit > VM_MAX_USER - u)
+		limit = VM_MAX_USER - u; /* the string may not run into the kernel half */
+
+	kern_return_t kr = vc_copystr(kdst, user_src, limit, &n);
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (n == limit) {
+		kdst[limit - 1] = '\0';
+		/* No NUL: ran out of user space, or the string is longer than max. */
+		return limit < max ? KERN_INVALID_ADDRESS : KERN_INVALID_ARGUMENT;
+	}
+	if (len)
+		*len = n;
+	return KERN_SUCCESS;
+}

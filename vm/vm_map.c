@@ -1,0 +1,486 @@
+/*
+ * Address maps (see vm_map.h for the model and the lock rule).
+ *
+ * Entries form a doubly linked list sorted by address, closed into a ring
+ * by the sentinel map->head; a hint remembers the last entry found, which
+ * makes the fault path's lookup O(1) for the usual run of faults in one
+ * region.  A list is plenty for the handful of regions a task has; a tree
+ * can replace it behind vm_map_lookup_locked without changing callers.
+ *
+ * Operations on a range [start, end) that cuts an entry first "clip" it:
+ * split it into two entries at start or end, so that the range is covered
+ * by whole entries.  Clipping needs a new entry, so every operation that
+ * may clip takes its spare entries from the zone before taking the lock,
+ * and checks the whole range before changing anything: an operation
+ * either fails without effect or succeeds completely.  Afterwards
+ * neighbours with identical attributes are merged back together.
+ *
+ * Resident pages live in map->resident keyed by virtual address, not in
+ * the entries, so splitting and merging entries never moves pages.
+ */
+#include "kern/kern_return.h"
+#include "kern/panic.h"
+#include "kern/string.h"
+#include "kern/zalloc.h"
+#include "vm/vm_map.h"
+#include "x86_64/cpu.h"
+
+static struct zone vm_map_zone;
+static struct zone vm_map_entry_zone;
+
+/* The map whose tables each CPU has loaded (vm_map_activate), NULL: the kernel's. */
+static struct vm_map *vm_map_active_cpu[MAX_CPUS];
+
+void vm_map_init(void)
+{
+	zone_init(&vm_map_zone, "vm.map", sizeof(struct vm_map));
+	zone_init(&vm_map_entry_zone, "vm.map.entry", sizeof(struct vm_map_entry));
+}
+
+unsigned vm_prot_to_pmap(vm_prot_t prot)
+{
+	unsigned p = 0;
+
+	if (prot & VM_PROT_ALL)
+		p |= PMAP_READ;
+	if (prot & VM_PROT_WRITE)
+		p |= PMAP_WRITE;
+	if (prot & VM_PROT_EXECUTE)
+		p |= PMAP_EXEC;
+	return p;
+}
+
+bool vm_prot_allows(vm_prot_t prot, vm_prot_t access)
+{
+	if (access == VM_PROT_READ)
+		return (prot & VM_PROT_ALL) != 0;
+	return (prot & access) == access;
+}
+
+static struct vm_map_entry *vme_alloc(void)
+{
+	return zalloc(&vm_map_entry_zone);
+}
+
+static void vme_free(struct vm_map_entry *e)
+{
+	zfree(&vm_map_entry_zone, e);
+}
+
+/* Links e into the list before `before' (which may be the sentinel). */
+static void vme_link(struct vm_map *map, struct vm_map_entry *before, struct vm_map_entry *e)
+{
+	e->next = before;
+	e->prev = before->prev;
+	before->prev->next = e;
+	before->prev = e;
+	map->nentries++;
+	map->size += e->end - e->start;
+}
+
+static void vme_unlink(struct vm_map *map, struct vm_map_entry *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+	map->nentries--;
+	map->size -= e->end - e->start;
+	if (map->hint == e)
+		map->hint = &map->head;
+}
+
+static bool vme_mergeable(const struct vm_map_entry *a, const struct vm_map_entry *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->max_prot == b->max_prot &&
+	       a->inheritance == b->inheritance && a->backing == b->backing;
+}
+
+/*
+ * Merges compatible neighbours among the entries from the one before
+ * `first' up to the first one starting after `hi'.
+ */
+static void vme_coalesce(struct vm_map *map, struct vm_map_entry *first, uintptr_t hi)
+{
+	struct vm_map_entry *e = first->prev != &map->head ? first->prev : first;
+
+	while (e->next != &map->head && e->next->start <= hi) {
+		struct vm_map_entry *n = e->next;
+
+		if (!vme_mergeable(e, n)) {
+			e = n;
+			continue;
+		}
+		vme_unlink(map, n);
+		map->size += n->end - e->end;
+		e->end = n->end;
+		vme_free(n);
+	}
+}
+
+/*
+ * Splits e at addr (strictly inside it) using *spare.  e keeps the part
+ * inside the range being worked on: the upper part when clipping a
+ * range's start (the spare becomes the lower part, linked before e), the
+ * lower part when clipping its end (the spare becomes the upper part).
+ */
+static void vme_clip(struct vm_map *map, struct vm_map_entry *e, uintptr_t addr, bool keep_upper,
+                     struct vm_map_entry **spare)
+{
+	struct vm_map_entry *n = *spare;
+
+	if (!n || addr <= e->start || addr >= e->end)
+		panic("vme_clip: %#lx not inside [%#lx, %#lx) or no spare", addr, e->start, e->end);
+	*spare = NULL;
+	*n = *e;
+	map->size -= e->end - e->start; /* vme_link adds n's part back */
+	if (keep_upper) {
+		n->end = addr;
+		e->start = addr;
+		map->size += e->end - e->start;
+		vme_link(map, e, n);
+	} else {
+		n->start = addr;
+		e->end = addr;
+		map->size += e->end - e->start;
+		vme_link(map, e->next, n);
+	}
+}
+
+struct vm_map_entry *vm_map_lookup_locked(struct vm_map *map, uintptr_t addr)
+{
+	struct vm_map_entry *e = map->hint;
+
+	if (e != &map->head && e->start <= addr && addr < e->end)
+		return e;
+	if (e == &map->head || addr < e->start)
+		e = map->head.next;
+	for (; e != &map->head && e->start <= addr; e = e->next)
+		if (addr < e->end) {
+			map->hint = e;
+			return e;
+		}
+	return NULL;
+}
+
+/* The first entry that ends above addr, or the sentinel. */
+static struct vm_map_entry *vme_first_after(struct vm_map *map, uintptr_t addr)
+{
+	struct vm_map_entry *e = map->head.next;
+
+	while (e != &map->head && e->end <= addr)
+		e = e->next;
+	return e;
+}
+
+/*
+ * Is [start, end) a valid range of the map, covered by entries without a
+ * hole?  Returns the entry containing start in *first.
+ */
+static kern_return_t vme_check_range(struct vm_map *map, uintptr_t start, uintptr_t end,
+                                     struct vm_map_entry **first)
+{
+	if ((start | end) & PAGE_MASK)
+		return KERN_INVALID_ARGUMENT;
+	if (start >= end || start < map->min || end > map->max)
+		return KERN_INVALID_ADDRESS;
+
+	struct vm_map_entry *e = vm_map_lookup_locked(map, start);
+
+	if (!e)
+		return KERN_INVALID_ADDRESS;
+	*first = e;
+	for (uintptr_t at = e->end; at < end; at = e->end) {
+		e = e->next;
+		if (e == &map->head || e->start != at)
+			return KERN_INVALID_ADDRESS; /* a hole */
+	}
+	return KERN_SUCCESS;
+}
+
+/* Clips so that [start, end), known to be covered, is made of whole entries; returns the first. */
+static struct vm_map_entry *vme_clip_range(struct vm_map *map, struct vm_map_entry *first,
+                                           uintptr_t start, uintptr_t end,
+                                           struct vm_map_entry **spares)
+{
+	if (first->start < start)
+		vme_clip(map, first, start, true, &spares[0]);
+
+	struct vm_map_entry *last = first;
+
+	while (last->end < end)
+		last = last->next;
+	if (last->end > end)
+		vme_clip(map, last, end, false, &spares[1]);
+	return first;
+}
+
+kern_return_t vm_map_create(struct vm_map **out)
+{
+	struct vm_map *map = zalloc(&vm_map_zone);
+
+	if (!map)
+		return KERN_RESOURCE_SHORTAGE;
+	*map = (struct vm_map){ .lock = SPINLOCK_INIT, .min = VM_MIN_USER, .max = VM_MAX_USER };
+	if (pmap_create(&map->pmap) != KERN_SUCCESS) {
+		zfree(&vm_map_zone, map);
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	map->head.next = map->head.prev = &map->head;
+	map->head.start = map->head.end = map->max; /* never matches a lookup */
+	map->hint = &map->head;
+	vm_resident_init(&map->resident);
+	*out = map;
+	return KERN_SUCCESS;
+}
+
+static void vm_map_free_page(void *arg, uintptr_t va, paddr_t pa)
+{
+	struct vm_map *map = arg;
+
+	if (map)
+		pmap_remove(&map->pmap, va); /* KERN_INVALID_ADDRESS if never mapped: fine */
+	vm_page_free(pa);
+}
+
+void vm_map_destroy(struct vm_map *map)
+{
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (vm_map_active_cpu[i] == map)
+			panic("vm_map_destroy: map %p is active on cpu %u", map, i);
+
+	while (map->head.next != &map->head) {
+		struct vm_map_entry *e = map->head.next;
+
+		vme_unlink(map, e);
+		vme_free(e);
+	}
+	/* The page tables go as a whole below: no need to unmap page by page. */
+	vm_resident_remove_range(&map->resident, map->min, map->max, vm_map_free_page, NULL);
+	vm_resident_fini(&map->resident);
+	pmap_destroy(&map->pmap);
+	zfree(&vm_map_zone, map);
+}
+
+kern_return_t vm_map_lookup(struct vm_map *map, uintptr_t addr, struct vm_map_entry *out)
+{
+	unsigned long flags = spin_lock_irqsave(&map->lock);
+	struct vm_map_entry *e = vm_map_lookup_locked(map, addr);
+
+	if (e)
+		*out = *e;
+	spin_unlock_irqrestore(&map->lock, flags);
+	return e ? KERN_SUCCESS : KERN_INVALID_ADDRESS;
+}
+
+kern_return_t vm_map_region(struct vm_map *map, uintptr_t addr, struct vm_map_entry *out)
+{
+	unsigned long flags = spin_lock_irqsave(&map->lock);
+	struct vm_map_entry *e = vme_first_after(map, addr);
+	bool found = e != &map->head;
+
+	if (found)
+		*out = *e;
+	spin_unlock_irqrestore(&map->lock, flags);
+	return found ? KERN_SUCCESS : KERN_NO_SPACE;
+}
+
+/* Where [*addr, *addr + size) goes: the entry to link before, or NULL with the error. */
+static struct vm_map_entry *vme_place(struct vm_map *map, uintptr_t *addr, size_t size,
+                                      bool anywhere, kern_return_t *err)
+{
+	if (!anywhere) {
+		uintptr_t start = *addr;
+
+		if (start < map->min || start > map->max || size > map->max - start) {
+			*err = KERN_INVALID_ADDRESS;
+			return NULL;
+		}
+		struct vm_map_entry *e = vme_first_after(map, start);
+
+		if (e != &map->head && e->start < start + size) {
+			*err = KERN_NO_SPACE;
+			return NULL;
+		}
+		return e;
+	}
+	/* First fit: the lowest hole of at least size bytes. */
+	uintptr_t hole = map->min;
+	struct vm_map_entry *e;
+
+	for (e = map->head.next; e != &map->head; e = e->next) {
+		if (e->start >= hole && e->start - hole >= size)
+			break;
+		if (e->end > hole)
+			hole = e->end;
+	}
+	if (e == &map->head && (hole > map->max || map->max - hole < size)) {
+		*err = KERN_NO_SPACE;
+		return NULL;
+	}
+	*addr = hole;
+	return e;
+}
+
+kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
+                           vm_prot_t prot)
+{
+	if (size == 0 || (size & PAGE_MASK) || (!anywhere && (*addr & PAGE_MASK)) ||
+	    (prot & ~VM_PROT_ALL))
+		return KERN_INVALID_ARGUMENT;
+
+	struct vm_map_entry *n = vme_alloc();
+
+	if (!n)
+		return KERN_RESOURCE_SHORTAGE;
+
+	unsigned long flags = spin_lock_irqsave(&map->lock);
+	kern_return_t err = KERN_SUCCESS;
+	uintptr_t start = *addr;
+	struct vm_map_entry *before = vme_place(map, &start, size, anywhere, &err);
+
+	if (before) {
+		*n = (struct vm_map_entry){
+			.start = start,
+			.end = start + size,
+			.prot = prot,
+			.max_prot = VM_PROT_ALL,
+			.inheritance = VM_INHERIT_DEFAULT,
+			.backing = VM_BACKING_ANON,
+		};
+		vme_link(map, before, n);
+		vme_coalesce(map, n, start + size);
+		*addr = start;
+	}
+	spin_unlock_irqrestore(&map->lock, flags);
+	if (!before)
+		vme_free(n);
+	return err;
+}
+
+/* Takes two spare entries for clipping; false if the zone has none. */
+static bool vme_spares_get(struct vm_map_entry **spares)
+{
+	spares[0] = vme_alloc();
+	spares[1] = vme_alloc();
+	return spares[0] && spares[1];
+}
+
+static void vme_spares_put(struct vm_map_entry **spares)
+{
+	for (int i = 0; i < 2; i++)
+		if (spares[i])
+			vme_free(spares[i]);
+}
+
+kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
+{
+	struct vm_map_entry *spares[2];
+
+	if (!vme_spares_get(spares)) {
+		vme_spares_put(spares);
+		return KERN_RESOURCE_SHORTAGE;
+	}
+
+	unsigned long flags = spin_lock_irqsave(&map->lock);
+	struct vm_map_entry *e;
+	kern_return_t err = vme_check_range(map, start, end, &e);
+
+	if (err == KERN_SUCCESS) {
+		e = vme_clip_range(map, e, start, end, spares);
+		while (e != &map->head && e->start < end) {
+			struct vm_map_entry *next = e->next;
+
+			vme_unlink(map, e);
+			vme_free(e);
+			e = next;
+		}
+		vm_resident_remove_range(&map->resident, start, end, vm_map_free_page, map);
+	}
+	spin_unlock_irqrestore(&map->lock, flags);
+	vme_spares_put(spares);
+	return err;
+}
+
+struct vm_map_reprotect {
+	struct pmap *pmap;
+	unsigned pprot;
+};
+
+/* Gives a resident page's mapping, if it has one, the entry's new protection. */
+static void vm_map_reprotect_page(void *arg, uintptr_t va, paddr_t pa)
+{
+	struct vm_map_reprotect *rp = arg;
+
+	if (rp->pprot == 0)
+		pmap_remove(rp->pmap, va); /* the page stays resident, unmapped */
+	else
+		pmap_protect(rp->pmap, va, rp->pprot); /* not mapped: the next fault maps it */
+}
+
+kern_return_t vm_map_protect(struct vm_map *map, uintptr_t start, uintptr_t end, vm_prot_t prot,
+                             bool set_max)
+{
+	struct vm_map_entry *spares[2];
+
+	if (prot & ~VM_PROT_ALL)
+		return KERN_INVALID_ARGUMENT;
+	if (!vme_spares_get(spares)) {
+		vme_spares_put(spares);
+		return KERN_RESOURCE_SHORTAGE;
+	}
+
+	unsigned long flags = spin_lock_irqsave(&map->lock);
+	struct vm_map_entry *first, *e;
+	kern_return_t err = vme_check_range(map, start, end, &first);
+
+	for (e = first; err == KERN_SUCCESS && e != &map->head && e->start < end; e = e->next)
+		if ((prot & e->max_prot) != prot) /* set_max too: a maximum only goes down */
+			err = KERN_PROTECTION_FAILURE;
+
+	if (err == KERN_SUCCESS) {
+		first = vme_clip_range(map, first, start, end, spares);
+		for (e = first; e != &map->head && e->start < end; e = e->next) {
+			vm_prot_t old = e->prot;
+
+			if (set_max) {
+				e->max_prot = prot;
+				e->prot &= prot;
+			} else {
+				e->prot = prot;
+			}
+			if (e->prot == old)
+				continue;
+			struct vm_map_reprotect rp = { &map->pmap, vm_prot_to_pmap(e->prot) };
+
+			vm_resident_foreach_range(&map->resident, e->start, e->end,
+			                          vm_map_reprotect_page, &rp);
+		}
+		vme_coalesce(map, first, end);
+	}
+	spin_unlock_irqrestore(&map->lock, flags);
+	vme_spares_put(spares);
+	return err;
+}
+
+void vm_map_activate(struct vm_map *map)
+{
+	unsigned long flags = intr_save();
+
+	pmap_activate(map ? &map->pmap : &kernel_pmap);
+	vm_map_active_cpu[cpu_id()] = map;
+	intr_restore(flags);
+}
+
+struct vm_map *vm_map_active(void)
+{
+	return vm_map_active_cpu[cpu_id()];
+}
+
+uint64_t vm_map_resident_pages(struct vm_map *map)
+{
+	return __atomic_load_n(&map->resident.count, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_map_entry_count(struct vm_map *map)
+{
+	return __atomic_load_n(&map->nentries, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,165 @@
+/*
+ * Address maps: the user half of one task's address space, as a sorted
+ * list of entries, each a page-aligned range [start, end) with a current
+ * protection, a maximum protection, an inheritance and a backing.  The
+ * only backing so far is anonymous demand-zero memory: a page is
+ * allocated and zeroed on first touch (vm_fault.c) and freed when its
+ * range is removed or the map destroyed.
+ *
+ * A map owns its pmap (the page tables of the user half) and its resident
+ * pages (vm_resident.h).  Neighbouring entries with the same attributes
+ * are merged, so the entry count stays the number of distinct regions.
+ *
+ * Locking.  map->lock is a spinlock taken with interrupts off: the page
+ * fault handler takes it from a trap in any of the task's threads (and
+ * from copyin/copyout), and nothing sleeps while holding it (page
+ * allocation, zeroing and page-table updates do not block).  Order:
+ * map->lock, then the pmap's lock, zone/kalloc locks, the vm_page lock.
+ * Never touch user memory through a user address with map->lock held: the
+ * fault would take the lock again.
+ *
+ * Every call returning kern_return_t:
+ *	KERN_SUCCESS
+ *	KERN_INVALID_ARGUMENT   unaligned address or size, size 0, protection
+ *	                        bits outside VM_PROT_ALL
+ *	KERN_INVALID_ADDRESS    outside [VM_MIN_USER, VM_MAX_USER), wrapping,
+ *	                        or (lookup, remove, protect) not allocated
+ *	KERN_NO_SPACE           enter: the fixed range overlaps, or no hole fits
+ *	KERN_PROTECTION_FAILURE protect: beyond an entry's maximum protection
+ *	KERN_RESOURCE_SHORTAGE  no memory for an entry, the map or its tables
+ */
+#ifndef VM_VM_MAP_H
+#define VM_VM_MAP_H
+
+#include <mach/kern_return.h>
+#include <mach/vm_inherit.h>
+#include <mach/vm_prot.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kern/spinlock.h"
+#include "vm/vm_resident.h"
+#include "x86_64/pmap.h"
+
+/*
+ * User addresses: [VM_MIN_USER, VM_MAX_USER).  Page 0 stays unmapped so
+ * a null pointer faults.  The last page below the non-canonical hole is
+ * left out as well: an instruction ending there would make sysret return
+ * to a non-canonical address, which faults in kernel mode on Intel CPUs.
+ * Programs link below 2 GiB (the small code model); the rest is for
+ * vm_allocate and stacks.
+ */
+#define VM_MIN_USER 0x1000ul
+#define VM_MAX_USER 0x00007ffffffff000ul
+_Static_assert(VM_MAX_USER <= USER_VA_END, "user space within the pmap's user half");
+
+/* What backs an entry's pages. */
+enum vm_map_backing {
+	VM_BACKING_ANON = 1, /* anonymous, zero-filled on first touch */
+};
+
+/* Lock legend: [m] the map's lock. */
+struct vm_map_entry {
+	struct vm_map_entry *prev, *next; /* [m] sorted by address */
+	uintptr_t start, end;             /* [m] [start, end), page aligned */
+	vm_prot_t prot;                   /* [m] current protection */
+	vm_prot_t max_prot;               /* [m] ceiling for prot */
+	vm_inherit_t inheritance;         /* [m] for task_create (not used yet) */
+	enum vm_map_backing backing;      /* [m] */
+};
+
+/* Lock legend: [I] immutable after creation, [m] lock. */
+struct vm_map {
+	spinlock_t lock;
+	struct pmap pmap;            /* [m] page tables (also under its own lock) */
+	struct vm_map_entry head;    /* [m] list sentinel: head.next is the lowest entry */
+	struct vm_map_entry *hint;   /* [m] last entry found, or &head */
+	uintptr_t min, max;          /* [I] VM_MIN_USER, VM_MAX_USER */
+	uint64_t nentries;           /* [m] entries in the list */
+	uint64_t size;               /* [m] bytes covered by entries */
+	struct vm_resident resident; /* [m] resident pages; .count is the counter */
+	uint64_t faults;             /* [m] vm_fault calls that resolved */
+	uint64_t zero_fills;         /* [m] pages allocated and zeroed by faults */
+};
+
+/* Sets up the map and entry zones.  After kalloc_init. */
+void vm_map_init(void);
+
+/* A new empty map with its own pmap (sharing the kernel half). */
+kern_return_t vm_map_create(struct vm_map **out);
+/*
+ * Frees every resident page, the page tables, the entries and the map.
+ * The map must not be active on any CPU (panics if it is on this one).
+ */
+void vm_map_destroy(struct vm_map *map);
+
+/*
+ * A copy of the entry containing addr (its links are meaningless), or
+ * KERN_INVALID_ADDRESS when no entry does.
+ */
+kern_return_t vm_map_lookup(struct vm_map *map, uintptr_t addr, struct vm_map_entry *out);
+/*
+ * The first entry ending above addr (vm_region's walk): a copy in *out,
+ * KERN_NO_SPACE when there is none.
+ */
+kern_return_t vm_map_region(struct vm_map *map, uintptr_t addr, struct vm_map_entry *out);
+
+/*
+ * Maps [*addr, *addr + size) anonymous, protection prot, maximum
+ * VM_PROT_ALL, inheritance VM_INHERIT_DEFAULT.  anywhere: the lowest hole
+ * of size bytes (first fit) and *addr is set; otherwise exactly at *addr,
+ * KERN_NO_SPACE if anything is mapped there.  Merges with neighbours.
+ */
+kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
+                           vm_prot_t prot);
+
+/*
+ * Unmaps [start, end): splits entries at the ends, frees the resident
+ * pages and removes their page-table entries.  Every page of the range
+ * must be allocated, else KERN_INVALID_ADDRESS and nothing changes.
+ */
+kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end);
+
+/*
+ * Sets the protection of [start, end) (or, with set_max, the maximum
+ * protection, which also cuts the current one down to it), splitting and
+ * merging entries and updating the resident pages' page-table entries.
+ * All of the range must be allocated (KERN_INVALID_ADDRESS) and prot
+ * within every entry's maximum (KERN_PROTECTION_FAILURE); nothing changes
+ * on failure.
+ */
+kern_return_t vm_map_protect(struct vm_map *map, uintptr_t start, uintptr_t end, vm_prot_t prot,
+                             bool set_max);
+
+/*
+ * Loads map's page tables on this CPU and makes it the map that kernel
+ * threads' faults at user addresses resolve against (vm_fault.c); NULL
+ * loads the kernel's.  The context switch should call this for a thread
+ * that belongs to a task.
+ */
+void vm_map_activate(struct vm_map *map);
+/* The map last activated on this CPU, or NULL. */
+struct vm_map *vm_map_active(void);
+
+/* Counters, for statistics and the perf engine. */
+uint64_t vm_map_resident_pages(struct vm_map *map);
+uint64_t vm_map_entry_count(struct vm_map *map);
+
+/* PMAP_* bits for a VM_PROT_* protection (0 for VM_PROT_NONE). */
+unsigned vm_prot_to_pmap(vm_prot_t prot);
+
+/*
+ * Does protection prot allow an access of kind access (one VM_PROT_*
+ * bit)?  On x86 a present page is always readable, so write or execute
+ * permission implies read: a "write-only" page reads.
+ */
+bool vm_prot_allows(vm_prot_t prot, vm_prot_t access);
+
+/*
+ * For vm_fault and vm_user: internal, map->lock held.  The entry
+ * containing addr, or NULL; updates the hint.
+ */
+struct vm_map_entry *vm_map_lookup_locked(struct vm_map *map, uintptr_t addr);
+
+#endif
