@@ -131,12 +131,82 @@ struct kt_totals {
 	unsigned pass, fail, skip;
 };
 
+/* A dynamic suite's run: the case counter and where results go. */
+struct ktest_run {
+	unsigned n;
+	bool failed;
+	struct kt_totals *t;
+};
+
+static const struct ktest_dynamic *kt_dynamic[KTEST_DYNAMIC_MAX];
+static unsigned kt_ndynamic;
+
+bool ktest_register_dynamic(const struct ktest_dynamic *d)
+{
+	if (kt_ndynamic == KTEST_DYNAMIC_MAX)
+		return false;
+	kt_dynamic[kt_ndynamic++] = d;
+	return true;
+}
+
+void ktest_report(struct ktest_run *r, const char *name, bool ok, const char *skip_reason)
+{
+	r->n++;
+	if (!ok) {
+		kprintf("    not ok %u %s\n", r->n, name);
+		r->t->fail++;
+		r->failed = true;
+	} else if (skip_reason) {
+		kprintf("    ok %u %s # SKIP %s\n", r->n, name, skip_reason);
+		r->t->skip++;
+	} else {
+		kprintf("    ok %u %s\n", r->n, name);
+		r->t->pass++;
+	}
+}
+
+static void kt_suite_begin(const char *suite, unsigned ncases, bool leak_check)
+{
+	kprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", suite,
+	        ncases + (leak_check ? 1 : 0));
+}
+
+/* The leak check (pages0, objs0: counters before the suite) and the suite's line. */
+static bool kt_suite_end(const char *suite, unsigned index, struct ktest_run *r, bool leak_check,
+                         uint64_t pages0, uint64_t objs0)
+{
+	if (leak_check) {
+		uint64_t pages1 = vm_page_free_count();
+		uint64_t objs1 = kalloc_objects_in_use();
+		bool ok = pages1 == pages0 && objs1 == objs0;
+
+		if (!ok)
+			kprintf("    # %s: free pages %lu -> %lu, allocator objects %lu -> %lu\n",
+			        suite, pages0, pages1, objs0, objs1);
+		ktest_report(r, "no_leaks", ok, NULL);
+	}
+	kprintf("%sok %u %s\n", r->failed ? "not " : "", index, suite);
+	return !r->failed;
+}
+
+static bool kt_run_dynamic(const struct ktest_dynamic *d, unsigned index, struct kt_totals *t)
+{
+	struct ktest_run r = { 0, false, t };
+
+	kt_suite_begin(d->suite, d->ncases(), true);
+	uint64_t pages0 = vm_page_free_count();
+	uint64_t objs0 = kalloc_objects_in_use();
+
+	d->run(&r);
+	return kt_suite_end(d->suite, index, &r, true, pages0, objs0);
+}
+
 static bool kt_run_suite(const char *patterns, const char *suite, unsigned index,
                          struct kt_totals *t)
 {
-	unsigned ncases = 0, n = 0;
+	unsigned ncases = 0;
 	uint32_t flags = 0;
-	bool suite_failed = false;
+	struct ktest_run r = { 0, false, t };
 
 	for (const struct ktest_case *c = __ktest_start; c < __ktest_end; c++)
 		if (strcmp(c->suite, suite) == 0 && kt_case_selected(patterns, c)) {
@@ -145,9 +215,7 @@ static bool kt_run_suite(const char *patterns, const char *suite, unsigned index
 		}
 	bool leak_check = !(flags & KTEST_NO_LEAK_CHECK);
 
-	kprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", suite,
-	        ncases + (leak_check ? 1 : 0));
-
+	kt_suite_begin(suite, ncases, leak_check);
 	uint64_t pages0 = vm_page_free_count();
 	uint64_t objs0 = kalloc_objects_in_use();
 
@@ -157,37 +225,14 @@ static bool kt_run_suite(const char *patterns, const char *suite, unsigned index
 		struct ktest_ctx kt = { c->suite, c->name, false, NULL };
 
 		c->fn(&kt);
-		n++;
-		if (kt.failed) {
-			kprintf("    not ok %u %s\n", n, c->name);
-			t->fail++;
-			suite_failed = true;
-		} else if (kt.skip_reason) {
-			kprintf("    ok %u %s # SKIP %s\n", n, c->name, kt.skip_reason);
-			t->skip++;
-		} else {
-			kprintf("    ok %u %s\n", n, c->name);
-			t->pass++;
-		}
+		ktest_report(&r, c->name, !kt.failed, kt.skip_reason);
 	}
-	if (leak_check) {
-		uint64_t pages1 = vm_page_free_count();
-		uint64_t objs1 = kalloc_objects_in_use();
+	return kt_suite_end(suite, index, &r, leak_check, pages0, objs0);
+}
 
-		n++;
-		if (pages1 != pages0 || objs1 != objs0) {
-			kprintf("    # %s: free pages %lu -> %lu, allocator objects %lu -> %lu\n",
-			        suite, pages0, pages1, objs0, objs1);
-			kprintf("    not ok %u no_leaks\n", n);
-			t->fail++;
-			suite_failed = true;
-		} else {
-			kprintf("    ok %u no_leaks\n", n);
-			t->pass++;
-		}
-	}
-	kprintf("%sok %u %s\n", suite_failed ? "not " : "", index, suite);
-	return !suite_failed;
+static bool kt_dynamic_selected(const char *patterns, const struct ktest_dynamic *d)
+{
+	return kt_matches(patterns, d->suite, NULL) && d->ncases() > 0;
 }
 
 void ktest_main(void)
@@ -202,6 +247,9 @@ void ktest_main(void)
 	for (const struct ktest_case *c = __ktest_start; c < __ktest_end; c++)
 		if (kt_case_selected(patterns, c) && kt_first_of_suite(c, patterns))
 			nsuites++;
+	for (unsigned i = 0; i < kt_ndynamic; i++)
+		if (kt_dynamic_selected(patterns, kt_dynamic[i]))
+			nsuites++;
 
 	kprintf("KTAP version 1\n1..%u\n", nsuites);
 	if (nsuites == 0)
@@ -209,6 +257,9 @@ void ktest_main(void)
 	for (const struct ktest_case *c = __ktest_start; c < __ktest_end; c++)
 		if (kt_case_selected(patterns, c) && kt_first_of_suite(c, patterns))
 			ok &= kt_run_suite(patterns, c->suite, ++index, &t);
+	for (unsigned i = 0; i < kt_ndynamic; i++)
+		if (kt_dynamic_selected(patterns, kt_dynamic[i]))
+			ok &= kt_run_dynamic(kt_dynamic[i], ++index, &t);
 
 	kprintf("# ktest totals: pass:%u fail:%u skip:%u\n", t.pass, t.fail, t.skip);
 	kprintf("# ktest done\n");

@@ -74,6 +74,27 @@ void ktest_skip(struct ktest_ctx *kt, const char *reason);
 		return;                                                                            \
 	} while (0)
 
+/*
+ * A suite whose cases are known only at boot (the "user" suite: one case
+ * per multiboot module).  ncases says how many cases run will report;
+ * run reports each, in order, with ktest_report.  The runner prints the
+ * suite's header, brackets it with the same leak check and selects it
+ * by its name like any other suite; it runs after the static suites,
+ * and not at all when ncases is 0.
+ */
+struct ktest_run;
+struct ktest_dynamic {
+	const char *suite;
+	unsigned (*ncases)(void);
+	void (*run)(struct ktest_run *run);
+};
+#define KTEST_DYNAMIC_MAX 4
+
+/* Before ktest_main.  Returns false when KTEST_DYNAMIC_MAX are registered. */
+bool ktest_register_dynamic(const struct ktest_dynamic *d);
+/* One case's result line (the case's own output comes before it). */
+void ktest_report(struct ktest_run *run, const char *name, bool ok, const char *skip_reason);
+
 /* Glob match with '*' and '?'. */
 bool ktest_glob(const char *pat, const char *s);
 

@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 
+#include "kern/bootstrap.h"
 #include "kern/clock.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
@@ -18,6 +19,7 @@
 #include "x86_64/cpu.h"
 #include "x86_64/multiboot.h"
 #include "x86_64/pmap.h"
+#include "x86_64/syscall.h"
 #include "x86_64/trap.h"
 
 void kmain(uint32_t magic, uint64_t mbi_pa);
@@ -47,9 +49,12 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	vm_fault_init();
 	clock_init();
 	sched_init();
+	syscall_init();
 
 	intr_enable();
+	bootstrap_init();
 	ktest_main();
+	bootstrap_main();
 
 	kprintf("machperf: nothing to run; idle\n");
 	for (;;)

@@ -8,8 +8,8 @@
  *   - task_create returns a task with an empty map and one reference, the
  *     caller's.  Every thread of the task holds one more, from its
  *     creation until its struct is freed (kern/thread.c calls
- *     task_thread_detach then), so thread->task is valid as long as the
- *     thread exists.  The last reference frees the struct.
+ *     task_thread_detach/_detached then), so thread->task is valid as
+ *     long as the thread exists.  The last reference frees the struct.
  *   - Termination: task_terminate (or task_exit, or a user fault) sets
  *     `terminating' and ends the waits of the task's threads.  A thread of
  *     the task runs kernel code only inside a trap, syscall or interrupt,
@@ -74,6 +74,7 @@ struct task {
 	char *capture;                        /* [t] if set, lines go here instead */
 	size_t capture_size, capture_len;     /* [t] */
 	bool capture_overflow;                /* [t] lines were lost */
+	uint64_t cpu_tsc;                     /* [a] TSC cycles its threads ran (user + kernel) */
 	uint32_t refs;                        /* [a] */
 	struct task *all_next;                /* [L] */
 	struct task *all_prev;                /* [L] */
@@ -160,18 +161,21 @@ uint64_t task_created_total(void);
 
 /*
  * For kern/thread.c: attach a new thread before it runs (takes a task
- * reference; KERN_INVALID_TASK if the task is terminating), detach it
- * when its struct is freed.
+ * reference; KERN_INVALID_TASK if the task is terminating); when its
+ * struct is freed, detach it before the free and call
+ * task_thread_detached after (drops the reference, wakes task_wait).
  */
 kern_return_t task_thread_attach(struct task *task, struct thread *t);
 void task_thread_detach(struct task *task, struct thread *t);
+void task_thread_detached(struct task *task);
 
 /*
- * For the context switch (interrupts off): loads the map `to' runs in,
- * its task's, or for a kernel thread the one it last activated with
- * vm_map_activate (NULL: the kernel's tables), which is remembered for
- * `from' if that is a kernel thread.
+ * For the context switch (interrupts off), at TSC time now: charges
+ * from's task the time since the last switch on this CPU and loads the
+ * map `to' runs in: its task's, or for a kernel thread the one it last
+ * activated with vm_map_activate (NULL: the kernel's tables), which is
+ * remembered for `from' if that is a kernel thread.
  */
-void task_switch_map(struct thread *from, struct thread *to);
+void task_switch(struct thread *from, struct thread *to, uint64_t now);
 
 #endif

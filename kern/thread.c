@@ -13,6 +13,7 @@
 #include "kern/sched.h"
 #include "kern/spinlock.h"
 #include "kern/string.h"
+#include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_page.h"
 #include "x86_64/cpu.h"
@@ -200,12 +201,28 @@ struct thread *thread_alloc_idle(void (*fn)(void *))
 kern_return_t thread_create_kernel(const char *name, void (*fn)(void *), void *arg, int pri,
                                    struct thread **out)
 {
+	return thread_create_in_task(NULL, name, fn, arg, pri, out);
+}
+
+kern_return_t thread_create_in_task(struct task *task, const char *name, void (*fn)(void *),
+                                    void *arg, int pri, struct thread **out)
+{
 	if (fn == NULL || pri < SCHED_PRI_MIN || pri > SCHED_PRI_MAX)
 		return KERN_INVALID_ARGUMENT;
 	struct thread *t = thread_new(name, fn, arg, pri);
 
 	if (t == NULL)
 		return KERN_RESOURCE_SHORTAGE;
+	if (task) {
+		kern_return_t kr = task_thread_attach(task, t);
+
+		if (kr != KERN_SUCCESS) {
+			t->state = TH_TERMINATED; /* never ran: free it at once */
+			thread_deallocate(t);
+			return kr;
+		}
+		t->task = task;
+	}
 	if (out) {
 		t->refs++;
 		*out = t;
@@ -246,8 +263,14 @@ static void thread_free(struct thread *t)
 	thread_nlive--;
 	thread_nfreed++;
 	spin_unlock_irqrestore(&thread_lock, flags);
+	struct task *task = t->task;
+
 	kstack_free(t);
+	if (task)
+		task_thread_detach(task, t);
 	kfree(t);
+	if (task)
+		task_thread_detached(task); /* last: it may wake a waiter that checks for leaks */
 }
 
 void thread_deallocate(struct thread *t)

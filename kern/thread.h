@@ -66,6 +66,7 @@ typedef const void *event_t;
 #define THREAD_NAME_MAX 24
 
 struct task;
+struct vm_map;
 
 /*
  * Lock legend: [I] immutable after creation, [s] sched_lock,
@@ -77,6 +78,8 @@ struct thread {
 	uint32_t id;                /* [I] unique; not reused for 2^32 creations */
 	char name[THREAD_NAME_MAX]; /* [I] */
 	struct task *task;          /* [I] owning task, NULL for kernel threads */
+	struct thread *task_next;   /* [t] the task's threads (task->lock, kern/task.c) */
+	struct vm_map *kernel_map;  /* [c] kernel thread: map it activated (vm_map_activate) */
 	enum thread_state state;    /* [s] */
 	int priority;               /* [s] SCHED_PRI_MIN..SCHED_PRI_MAX */
 	uint64_t quantum_left;      /* [s] ns of time slice left for its next run */
@@ -110,6 +113,15 @@ struct thread {
  */
 kern_return_t thread_create_kernel(const char *name, void (*fn)(void *), void *arg, int pri,
                                    struct thread **out);
+
+/*
+ * The same for a thread of task (NULL: a kernel thread), which is
+ * attached to the task (task_thread_attach) before it can run and
+ * detached when its struct is freed.  Also KERN_INVALID_TASK when the
+ * task is terminating.
+ */
+kern_return_t thread_create_in_task(struct task *task, const char *name, void (*fn)(void *),
+                                    void *arg, int pri, struct thread **out);
 
 /* Ends the calling thread.  Returning from a thread's fn does the same. */
 __attribute__((noreturn)) void thread_exit(void);

@@ -19,6 +19,7 @@
 #include "kern/panic.h"
 #include "kern/printf.h"
 #include "kern/sched.h"
+#include "kern/task.h"
 #include "kern/thread.h"
 #include "x86_64/cpu.h"
 #include "x86_64/io.h"
@@ -51,6 +52,7 @@ void cpu_switch(struct thread *from, struct thread *to)
 	c->irq_depth = to->md.irq_depth;
 	c->tss.rsp[0] = to->md.kstack_top;
 	c->kernel_rsp = to->md.kstack_top;
+	task_switch(from, to, now);
 	fpu_restore(&to->md.fpu);
 
 	switch_context(&from->md.rsp, to->md.rsp);

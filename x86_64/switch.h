@@ -7,9 +7,11 @@
  * thread's stack, stores rsp in *save_rsp, loads load_rsp, pops the same
  * registers and returns on the incoming stack.  Everything else a thread
  * owns on this CPU is swapped by cpu_switch around it: TSS rsp0 and the
- * syscall stack (cpu->kernel_rsp), the FPU/SSE registers, the innermost
- * kfault catch and the interrupt nesting depth (a thread can be switched
- * away from inside an interrupt handler and resumes inside it).
+ * syscall stack (cpu->kernel_rsp), the address space (task_switch:
+ * the task's map, or what a kernel thread activated), the FPU/SSE
+ * registers, the innermost kfault catch and the interrupt nesting depth
+ * (a thread can be switched away from inside an interrupt handler and
+ * resumes inside it).
  *
  * A new thread's stack is laid out so that the first switch_context to it
  * "returns" into its entry function with a null frame pointer and a null

@@ -10,6 +10,7 @@
 #include "kern/ksyms.h"
 #include "kern/panic.h"
 #include "kern/printf.h"
+#include "kern/task.h"
 #include "x86_64/cpu.h"
 #include "x86_64/io.h"
 #include "x86_64/kfault.h"
@@ -320,12 +321,20 @@ void trap_dispatch(struct trap_frame *tf)
 		if (v != T_SPURIOUS)
 			trap_eoi();
 		c->irq_depth--;
+		if (trap_from_user(tf))
+			task_user_return();
 		return;
 	}
-	if (h && h(tf))
+	if (h && h(tf)) {
+		if (trap_from_user(tf))
+			task_user_return();
 		return;
+	}
 	if (kfault_recover(tf))
 		return;
+	/* A user fault nobody resolved kills the task, not the kernel. */
+	if (trap_from_user(tf) && v != T_NMI && v != T_DOUBLE_FAULT && v != T_MACHINE_CHECK)
+		task_fault_kill(tf);
 	/*
 	 * A fault while reporting one (a corrupt frame the walk did not
 	 * survive, a broken console) skips the report: panic copes with

@@ -1,0 +1,354 @@
+/*
+ * The module runner: multiboot modules become tasks, as the ktest suite
+ * "user" or as the bootstrap task (the module string syntax and the
+ * output format are in bootstrap.h).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kern/bootstrap.h"
+#include "kern/clock.h"
+#include "kern/cmdline.h"
+#include "kern/elf.h"
+#include "kern/kalloc.h"
+#include "kern/kern_return.h"
+#include "kern/ktest.h"
+#include "kern/printf.h"
+#include "kern/string.h"
+#include "kern/task.h"
+#include "vm/vm_page.h"
+#include "x86_64/multiboot.h"
+
+#define BS_STRING_MAX 256
+#define BS_NAME_MAX 128
+#define BS_CAPTURE_SIZE (32 * 1024)
+#define BS_TIMEOUT_DEFAULT_S 30
+#define BS_KILL_WAIT_NS (5 * 1000000000ull)
+#define BS_PREFIX "        " /* nests a program's KTAP under its case */
+
+struct bs_module {
+	const void *image;
+	size_t size;
+	char words[BS_STRING_MAX]; /* the module string, words NUL-separated */
+	int argc;
+	const char *argv[ELF_ARGC_MAX];
+	char name[BS_NAME_MAX]; /* the test case: basename and arguments */
+	const char *group;      /* NULL: runs alone */
+	bool expect_killed;
+	int expect_status;       /* expect=exit:N */
+	const char *expect_kind; /* expect=killed:KIND, NULL: any kind */
+	uint64_t timeout_ns;
+	const char *error; /* the module string is malformed */
+	/* While it runs. */
+	struct task *task;
+	char *capture;
+	kern_return_t start_kr;
+	bool timed_out;
+};
+
+static const struct multiboot_module *bs_modules(unsigned *n)
+{
+	const struct multiboot_info *mbi = vm_page_boot_info();
+
+	*n = 0;
+	if (mbi == NULL || !(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0)
+		return NULL;
+	*n = mbi->mods_count;
+	return PHYS_TO_VIRT(mbi->mods_addr);
+}
+
+static const char *bs_basename(const char *path)
+{
+	const char *b = path;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	return b;
+}
+
+/* Decimal, with an optional sign; false if s is not a number. */
+static bool bs_parse_int(const char *s, long *v)
+{
+	bool neg = *s == '-';
+	long n = 0;
+
+	if (neg || *s == '+')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > 100000000)
+			return false;
+		n = n * 10 + (*s - '0');
+	}
+	*v = neg ? -n : n;
+	return true;
+}
+
+/* A runner option (key=value with a known key)?  Applies it and returns true. */
+static bool bs_option(struct bs_module *m, char *w)
+{
+	long v;
+
+	if (strncmp(w, "expect=", 7) == 0) {
+		const char *e = w + 7;
+
+		if (strncmp(e, "exit:", 5) == 0 && bs_parse_int(e + 5, &v)) {
+			m->expect_killed = false;
+			m->expect_status = (int)v;
+		} else if (strcmp(e, "killed") == 0) {
+			m->expect_killed = true;
+			m->expect_kind = NULL;
+		} else if (strncmp(e, "killed:", 7) == 0 && e[7]) {
+			m->expect_killed = true;
+			m->expect_kind = e + 7;
+		} else {
+			m->error = "bad expect= (exit:N, killed or killed:KIND)";
+		}
+		return true;
+	}
+	if (strncmp(w, "group=", 6) == 0) {
+		m->group = w[6] ? w + 6 : NULL;
+		return true;
+	}
+	if (strncmp(w, "timeout=", 8) == 0) {
+		if (bs_parse_int(w + 8, &v) && v > 0)
+			m->timeout_ns = (uint64_t)v * 1000000000ull;
+		else
+			m->error = "bad timeout= (seconds)";
+		return true;
+	}
+	return false;
+}
+
+static void bs_parse(const struct multiboot_module *mm, struct bs_module *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->image = PHYS_TO_VIRT(mm->mod_start);
+	m->size = mm->mod_end > mm->mod_start ? mm->mod_end - mm->mod_start : 0;
+	m->timeout_ns = BS_TIMEOUT_DEFAULT_S * 1000000000ull;
+	strlcpy(m->words, mm->string ? (const char *)PHYS_TO_VIRT(mm->string) : "",
+	        sizeof(m->words));
+
+	for (char *p = m->words; *p;) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		char *w = p;
+
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = '\0';
+		if (m->argc > 0 && bs_option(m, w))
+			continue;
+		if (m->argc == ELF_ARGC_MAX) {
+			m->error = "too many arguments";
+			break;
+		}
+		m->argv[m->argc++] = w;
+	}
+	if (m->argc == 0) {
+		m->argv[m->argc++] = "module";
+		m->error = "empty module string";
+	}
+
+	size_t n = strlcpy(m->name, bs_basename(m->argv[0]), sizeof(m->name));
+
+	for (int i = 1; i < m->argc && n < sizeof(m->name); i++)
+		n += ksnprintf(m->name + n, sizeof(m->name) - n, " %s", m->argv[i]);
+}
+
+/* Creates m's task and starts its program; its output goes to the console or a capture. */
+static void bs_start(struct bs_module *m, const char *prefix, bool capture)
+{
+	if (m->error) {
+		m->start_kr = KERN_INVALID_ARGUMENT;
+		return;
+	}
+	m->start_kr = task_create(bs_basename(m->argv[0]), &m->task);
+	if (m->start_kr != KERN_SUCCESS)
+		return;
+	strlcpy(m->task->console_prefix, prefix, sizeof(m->task->console_prefix));
+	if (capture) {
+		m->capture = kalloc(BS_CAPTURE_SIZE);
+		if (m->capture)
+			task_console_capture(m->task, m->capture, BS_CAPTURE_SIZE);
+	}
+	m->start_kr = elf_exec(m->task, m->image, m->size, m->argc, m->argv, NULL);
+	if (m->start_kr != KERN_SUCCESS)
+		task_terminate(m->task); /* no thread: the map goes at once */
+}
+
+/* Waits for m's task until deadline (clock_ns); terminates it after that. */
+static void bs_wait(struct bs_module *m, uint64_t deadline)
+{
+	if (m->task == NULL)
+		return;
+	uint64_t now = clock_ns();
+
+	if (task_wait(m->task, deadline > now ? deadline - now : 1))
+		return;
+	m->timed_out = true;
+	task_terminate(m->task);
+	if (!task_wait(m->task, BS_KILL_WAIT_NS))
+		kprintf("bootstrap: task %s (%u) does not die\n", m->task->name, m->task->id);
+}
+
+/* Did m end as expected?  If not, why in words. */
+static bool bs_verdict(const struct bs_module *m, char *why, size_t len)
+{
+	const struct task *t = m->task;
+
+	if (m->error) {
+		ksnprintf(why, len, "bad module string: %s", m->error);
+		return false;
+	}
+	if (m->start_kr != KERN_SUCCESS) {
+		ksnprintf(why, len, "cannot start: %s (%d)", mach_error_name(m->start_kr),
+		          m->start_kr);
+		return false;
+	}
+	if (m->timed_out) {
+		ksnprintf(why, len, "timed out after %lu s",
+		          (unsigned long)(m->timeout_ns / 1000000000ull));
+		return false;
+	}
+	if (t->end == TASK_EXITED && m->expect_killed) {
+		ksnprintf(why, len, "exited with status %d, expected killed%s%s", t->exit_status,
+		          m->expect_kind ? ":" : "", m->expect_kind ? m->expect_kind : "");
+		return false;
+	}
+	if (t->end == TASK_EXITED && t->exit_status != m->expect_status) {
+		ksnprintf(why, len, "exited with status %d, expected %d", t->exit_status,
+		          m->expect_status);
+		return false;
+	}
+	if (t->end == TASK_KILLED && !m->expect_killed) {
+		ksnprintf(why, len, "killed (%s), expected exit status %d", t->kill_kind,
+		          m->expect_status);
+		return false;
+	}
+	if (t->end == TASK_KILLED && m->expect_kind && strcmp(t->kill_kind, m->expect_kind) != 0) {
+		ksnprintf(why, len, "killed (%s), expected killed:%s", t->kill_kind,
+		          m->expect_kind);
+		return false;
+	}
+	return true;
+}
+
+/* Prints m's held-back output and its result; frees what it ran with. */
+static void bs_finish(struct bs_module *m, struct ktest_run *run)
+{
+	char why[160];
+	bool ok = bs_verdict(m, why, sizeof(why));
+
+	if (m->capture) {
+		kprintf("%s", m->capture);
+		if (task_capture_overflowed(m->task))
+			kprintf("    # user: %s: output beyond %u bytes was printed as it came\n",
+			        m->name, BS_CAPTURE_SIZE);
+		task_console_capture(m->task, NULL, 0);
+		kfree(m->capture);
+		m->capture = NULL;
+	}
+	if (!ok)
+		kprintf("    # user: %s: %s\n", m->name, why);
+	ktest_report(run, m->name, ok, NULL);
+	if (m->task)
+		task_deallocate(m->task);
+	m->task = NULL;
+}
+
+static unsigned bs_ncases(void)
+{
+	unsigned n;
+
+	bs_modules(&n);
+	return n;
+}
+
+static bool bs_same_group(const struct bs_module *a, const struct bs_module *b)
+{
+	return a->group && b->group && strcmp(a->group, b->group) == 0;
+}
+
+static void bs_run_user_suite(struct ktest_run *run)
+{
+	unsigned n;
+	const struct multiboot_module *mods = bs_modules(&n);
+	struct bs_module *m = kalloc(n * sizeof(*m));
+
+	if (m == NULL) {
+		for (unsigned i = 0; i < n; i++)
+			ktest_report(run, "module", false, NULL);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		bs_parse(&mods[i], &m[i]);
+
+	for (unsigned i = 0, j; i < n; i = j) {
+		uint64_t timeout = m[i].timeout_ns;
+
+		for (j = i + 1; j < n && bs_same_group(&m[i], &m[j]); j++)
+			if (m[j].timeout_ns > timeout)
+				timeout = m[j].timeout_ns;
+		bool together = j - i > 1;
+
+		for (unsigned k = i; k < j; k++)
+			bs_start(&m[k], BS_PREFIX, together);
+		uint64_t deadline = clock_ns() + timeout;
+
+		for (unsigned k = i; k < j; k++)
+			bs_wait(&m[k], deadline);
+		for (unsigned k = i; k < j; k++)
+			bs_finish(&m[k], run);
+	}
+	kfree(m);
+}
+
+static const struct ktest_dynamic bs_user_suite = {
+	.suite = "user",
+	.ncases = bs_ncases,
+	.run = bs_run_user_suite,
+};
+
+void bootstrap_init(void)
+{
+	ktest_register_dynamic(&bs_user_suite);
+}
+
+void bootstrap_main(void)
+{
+	unsigned n;
+	const struct multiboot_module *mods = bs_modules(&n);
+
+	if (n == 0)
+		return;
+	struct bs_module *m = kalloc(sizeof(*m));
+
+	if (m == NULL) {
+		kprintf("bootstrap: out of memory\n");
+		return;
+	}
+	bs_parse(&mods[0], m);
+	bs_start(m, "", false);
+	if (m->start_kr != KERN_SUCCESS) {
+		kprintf("bootstrap: cannot start %s: %s\n", m->name,
+		        m->error ? m->error : mach_error_name(m->start_kr));
+	} else {
+		kprintf("bootstrap: started %s as task %u\n", m->name, m->task->id);
+		task_wait(m->task, 0);
+		if (m->task->end == TASK_EXITED)
+			kprintf("bootstrap: task %s exited with status %d\n", m->name,
+			        m->task->exit_status);
+		else
+			kprintf("bootstrap: task %s was killed (%s)\n", m->name,
+			        m->task->kill_kind);
+	}
+	if (m->task)
+		task_deallocate(m->task);
+	kfree(m);
+}

@@ -1,0 +1,437 @@
+/*
+ * User mode without a user land: tiny programs assembled into the kernel
+ * image (as data, in .rodata) are copied into a fresh task and run in
+ * ring 3.  They check the syscall path (trap numbers, results, preserved
+ * registers), the temporary VM traps, exits, kills on faults, and that
+ * task termination and cleanup leave nothing behind.
+ */
+#include <mach/syscall_sw.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kern/kalloc.h"
+#include "kern/ktest.h"
+#include "kern/printf.h"
+#include "kern/string.h"
+#include "kern/task.h"
+#include "kern/thread.h"
+#include "vm/vm_map.h"
+#include "vm/vm_page.h"
+#include "vm/vm_user.h"
+
+#define UM_CODE 0x400000ul
+#define UM_STACK 0x600000ul
+#define UM_STACK_SIZE 0x2000ul
+#define UM_WAIT_NS (10 * 1000000000ull)
+#define UM_CAPTURE 1024
+
+#define UM_PROG(name) extern const char um_##name[], um_##name##_end[]
+UM_PROG(hello);
+UM_PROG(hlt);
+UM_PROG(cli);
+UM_PROG(null_read);
+UM_PROG(unknown_trap);
+UM_PROG(kernel_jump);
+UM_PROG(ud2);
+UM_PROG(div0);
+UM_PROG(vm);
+UM_PROG(spin);
+UM_PROG(regs);
+UM_PROG(sleep);
+UM_PROG(exit5);
+
+/* Trap numbers: mach_print -30, swtch -60, thread_switch -61, tmp_vm_allocate -100, exit -103. */
+_Static_assert(MACH_TRAP_mach_print == -30 && MACH_TRAP_swtch == -60 &&
+                   MACH_TRAP_thread_switch == -61 && MACH_TRAP_tmp_vm_allocate == -100 &&
+                   MACH_TRAP_tmp_task_exit == -103,
+               "the programs below hard-code these");
+
+__asm__(".pushsection .rodata\n"
+        "	.balign 16\n"
+        /* mach_print("hello from ring 3\n"); exit(7) */
+        "um_hello:\n"
+        "	lea	1f(%rip), %rdi\n"
+        "	mov	$-30, %rax\n"
+        "	syscall\n"
+        "	mov	$7, %edi\n"
+        "	mov	$-103, %rax\n"
+        "	syscall\n"
+        "	ud2\n"
+        "1:	.asciz \"hello from ring 3\\n\"\n"
+        "um_hello_end:\n"
+        "um_hlt:	hlt\n"
+        "um_hlt_end:\n"
+        "um_cli:	cli\n"
+        "um_cli_end:\n"
+        "um_null_read:\n"
+        "	mov	0, %rax\n"
+        "um_null_read_end:\n"
+        /* exit(result of trap -1234) */
+        "um_unknown_trap:\n"
+        "	mov	$-1234, %rax\n"
+        "	syscall\n"
+        "	mov	%eax, %edi\n"
+        "	mov	$-103, %rax\n"
+        "	syscall\n"
+        "um_unknown_trap_end:\n"
+        "um_kernel_jump:\n"
+        "	jmp	*%rdi\n" /* the thread's argument: a kernel function */
+        "um_kernel_jump_end:\n"
+        "um_ud2:	ud2\n"
+        "um_ud2_end:\n"
+        "um_div0:\n"
+        "	xor	%ecx, %ecx\n"
+        "	xor	%edx, %edx\n"
+        "	mov	$1, %eax\n"
+        "	div	%ecx\n"
+        "um_div0_end:\n"
+        /* tmp_vm_allocate(&a, 4096, anywhere); *a = 42; exit(*a) (or exit(kr)) */
+        "um_vm:\n"
+        "	sub	$8, %rsp\n"
+        "	movq	$0, (%rsp)\n"
+        "	mov	%rsp, %rdi\n"
+        "	mov	$4096, %esi\n"
+        "	mov	$1, %edx\n"
+        "	mov	$-100, %rax\n"
+        "	syscall\n"
+        "	mov	%eax, %edi\n"
+        "	test	%eax, %eax\n"
+        "	jnz	1f\n"
+        "	mov	(%rsp), %rbx\n"
+        "	movl	$42, (%rbx)\n"
+        "	mov	(%rbx), %edi\n"
+        "1:	mov	$-103, %rax\n"
+        "	syscall\n"
+        "um_vm_end:\n"
+        "um_spin:\n"
+        "	jmp	um_spin\n"
+        "um_spin_end:\n"
+        /* Every register but rax, rcx, r11 survives swtch(): exit(0), else exit(1). */
+        "um_regs:\n"
+        "	mov	$0x1111, %rbx\n"
+        "	mov	$0x2222, %rbp\n"
+        "	mov	$0x3333, %r12\n"
+        "	mov	$0x4444, %r13\n"
+        "	mov	$0x5555, %r14\n"
+        "	mov	$0x6666, %r15\n"
+        "	mov	$0x7777, %rdx\n"
+        "	mov	$0x8888, %rsi\n"
+        "	mov	$0x9999, %rdi\n"
+        "	mov	$0xaaaa, %r8\n"
+        "	mov	$0xbbbb, %r9\n"
+        "	mov	$0xcccc, %r10\n"
+        "	mov	%rsp, %rcx\n"
+        "	movq	%rcx, %xmm0\n"
+        "	mov	$-60, %rax\n"
+        "	syscall\n"
+        "	cmp	$0x1111, %rbx\n"
+        "	jne	2f\n"
+        "	cmp	$0x2222, %rbp\n"
+        "	jne	2f\n"
+        "	cmp	$0x3333, %r12\n"
+        "	jne	2f\n"
+        "	cmp	$0x4444, %r13\n"
+        "	jne	2f\n"
+        "	cmp	$0x5555, %r14\n"
+        "	jne	2f\n"
+        "	cmp	$0x6666, %r15\n"
+        "	jne	2f\n"
+        "	cmp	$0x7777, %rdx\n"
+        "	jne	2f\n"
+        "	cmp	$0x8888, %rsi\n"
+        "	jne	2f\n"
+        "	cmp	$0x9999, %rdi\n"
+        "	jne	2f\n"
+        "	cmp	$0xaaaa, %r8\n"
+        "	jne	2f\n"
+        "	cmp	$0xbbbb, %r9\n"
+        "	jne	2f\n"
+        "	cmp	$0xcccc, %r10\n"
+        "	jne	2f\n"
+        "	movq	%xmm0, %rcx\n"
+        "	cmp	%rsp, %rcx\n"
+        "	jne	2f\n"
+        "	xor	%edi, %edi\n"
+        "	jmp	3f\n"
+        "2:	mov	$1, %edi\n"
+        "3:	mov	$-103, %rax\n"
+        "	syscall\n"
+        "um_regs_end:\n"
+        /* thread_switch(0, SWITCH_OPTION_WAIT, 10 ms); exit(kr + 3) */
+        "um_sleep:\n"
+        "	xor	%edi, %edi\n"
+        "	mov	$2, %esi\n"
+        "	mov	$10, %edx\n"
+        "	mov	$-61, %rax\n"
+        "	syscall\n"
+        "	lea	3(%rax), %edi\n"
+        "	mov	$-103, %rax\n"
+        "	syscall\n"
+        "um_sleep_end:\n"
+        "um_exit5:\n"
+        "	mov	$5, %edi\n"
+        "	mov	$-103, %rax\n"
+        "	syscall\n"
+        "um_exit5_end:\n"
+        ".popsection\n");
+
+struct um_prog {
+	const char *code, *end;
+};
+#define UM(name)                                                                                   \
+	(struct um_prog)                                                                           \
+	{                                                                                          \
+		um_##name, um_##name##_end                                                         \
+	}
+
+/*
+ * A task with prog's bytes at UM_CODE (read + execute), extra (if any)
+ * right after it on its own page, and a small stack; its console lines
+ * are captured into out.  No thread yet.
+ */
+static struct task *um_task(struct ktest_ctx *kt, struct um_prog prog, struct um_prog extra,
+                            char *out)
+{
+	struct task *task;
+	uintptr_t code = UM_CODE, stack = UM_STACK;
+
+	if (!KT_EXPECT_EQ(kt, task_create("um", &task), KERN_SUCCESS))
+		return NULL;
+	strlcpy(task->console_prefix, "    # ", sizeof(task->console_prefix));
+	task_console_capture(task, out, UM_CAPTURE);
+	struct vm_map *map = task->map;
+
+	if (!KT_EXPECT_EQ(kt, vm_allocate(map, &code, 2 * PAGE_SIZE, false), KERN_SUCCESS) ||
+	    !KT_EXPECT_EQ(kt, vm_write(map, code, prog.code, prog.end - prog.code), KERN_SUCCESS) ||
+	    (extra.code &&
+	     !KT_EXPECT_EQ(kt, vm_write(map, code + PAGE_SIZE, extra.code, extra.end - extra.code),
+	                   KERN_SUCCESS)) ||
+	    !KT_EXPECT_EQ(
+	        kt, vm_protect(map, code, 2 * PAGE_SIZE, false, VM_PROT_READ | VM_PROT_EXECUTE),
+	        KERN_SUCCESS) ||
+	    !KT_EXPECT_EQ(kt, vm_allocate(map, &stack, UM_STACK_SIZE, false), KERN_SUCCESS)) {
+		task_terminate(task);
+		task_deallocate(task);
+		return NULL;
+	}
+	return task;
+}
+
+/*
+ * Runs prog in a new task (rdi = arg) until it ends; the caller checks
+ * how and drops the reference.
+ */
+static struct task *um_run_arg(struct ktest_ctx *kt, struct um_prog prog, uint64_t arg, char *out)
+{
+	struct task *task = um_task(kt, prog, (struct um_prog){ NULL, NULL }, out);
+
+	if (task == NULL)
+		return NULL;
+	if (!KT_EXPECT_EQ(kt,
+	                  thread_create_user(task, UM_CODE, UM_STACK + UM_STACK_SIZE, arg, NULL),
+	                  KERN_SUCCESS))
+		task_terminate(task);
+	if (!KT_EXPECT(kt, task_wait(task, UM_WAIT_NS))) {
+		task_terminate(task);
+		task_wait(task, UM_WAIT_NS);
+	}
+	return task;
+}
+
+static struct task *um_run(struct ktest_ctx *kt, struct um_prog prog, char *out)
+{
+	return um_run_arg(kt, prog, 0, out);
+}
+
+/* Runs prog; expects it to exit with status. */
+static void um_expect_exit(struct ktest_ctx *kt, struct um_prog prog, int status)
+{
+	char out[UM_CAPTURE];
+	struct task *task = um_run(kt, prog, out);
+
+	if (task == NULL)
+		return;
+	KT_EXPECT_EQ(kt, task->end, TASK_EXITED);
+	KT_EXPECT_EQ(kt, task->exit_status, status);
+	task_deallocate(task);
+}
+
+/* Runs prog (rdi = arg); expects it killed by kind, with "what" in the kill line. */
+static void um_expect_kill_arg(struct ktest_ctx *kt, struct um_prog prog, uint64_t arg,
+                               const char *kind, const char *what)
+{
+	char out[UM_CAPTURE], line[160];
+	struct task *task = um_run_arg(kt, prog, arg, out);
+
+	if (task == NULL)
+		return;
+	KT_EXPECT_EQ(kt, task->end, TASK_KILLED);
+	if (!KT_EXPECT(kt, strcmp(task->kill_kind, kind) == 0))
+		ktest_diag(kt, "kill kind \"%s\", expected \"%s\"", task->kill_kind, kind);
+	ksnprintf(line, sizeof(line), "    # task um (%u) killed: %s\n", task->id, what);
+	if (!KT_EXPECT(kt, strncmp(out, line, strlen(line)) == 0))
+		ktest_diag(kt, "kill line \"%s\", expected \"%s...\"", out, line);
+	task_deallocate(task);
+}
+
+static void um_expect_kill(struct ktest_ctx *kt, struct um_prog prog, const char *kind,
+                           const char *what)
+{
+	um_expect_kill_arg(kt, prog, 0, kind, what);
+}
+
+KTEST(usermode, print_and_exit)
+{
+	char out[UM_CAPTURE];
+	struct task *task = um_run(kt, UM(hello), out);
+
+	if (task == NULL)
+		return;
+	KT_EXPECT_EQ(kt, task->end, TASK_EXITED);
+	KT_EXPECT_EQ(kt, task->exit_status, 7);
+	KT_EXPECT(kt, strcmp(out, "    # hello from ring 3\n") == 0);
+	task_deallocate(task);
+}
+
+KTEST(usermode, unknown_trap_is_invalid_argument)
+{
+	um_expect_exit(kt, UM(unknown_trap), KERN_INVALID_ARGUMENT);
+}
+
+KTEST(usermode, registers_survive_syscall)
+{
+	um_expect_exit(kt, UM(regs), 0);
+}
+
+KTEST(usermode, tmp_vm_allocate_demand_zero)
+{
+	um_expect_exit(kt, UM(vm), 42);
+}
+
+KTEST(usermode, thread_switch_wait)
+{
+	um_expect_exit(kt, UM(sleep), KERN_SUCCESS + 3);
+}
+
+KTEST(usermode, hlt_is_gp)
+{
+	um_expect_kill(kt, UM(hlt), "general-protection-fault",
+	               "general protection fault at rip 0x400000 addr 0x0");
+}
+
+KTEST(usermode, cli_is_gp)
+{
+	um_expect_kill(kt, UM(cli), "general-protection-fault",
+	               "general protection fault at rip 0x400000 addr 0x0");
+}
+
+KTEST(usermode, null_read)
+{
+	um_expect_kill(kt, UM(null_read), "page-fault",
+	               "page fault (not present, read) at rip 0x400000 addr 0x0");
+}
+
+/* The kernel's code is mapped, but not for ring 3. */
+KTEST(usermode, jump_to_kernel)
+{
+	uint64_t target = (uint64_t)task_create;
+	char what[100];
+
+	ksnprintf(what, sizeof(what), "page fault (protection, exec) at rip 0x%lx addr 0x%lx",
+	          target, target);
+	um_expect_kill_arg(kt, UM(kernel_jump), target, "page-fault", what);
+}
+
+KTEST(usermode, invalid_opcode)
+{
+	um_expect_kill(kt, UM(ud2), "invalid-opcode", "invalid opcode at rip 0x400000 addr 0x0");
+}
+
+KTEST(usermode, divide_error)
+{
+	um_expect_kill(kt, UM(div0), "divide-error", "divide error at rip 0x400009 addr 0x0");
+}
+
+/* A task spinning in user mode dies at its next interrupt once terminated. */
+KTEST(usermode, terminate_spinning_task)
+{
+	char out[UM_CAPTURE];
+	struct task *task = um_task(kt, UM(spin), (struct um_prog){ NULL, NULL }, out);
+
+	if (task == NULL)
+		return;
+	KT_ASSERT_EQ(kt, thread_create_user(task, UM_CODE, UM_STACK + UM_STACK_SIZE, 0, NULL),
+	             KERN_SUCCESS);
+	KT_EXPECT(kt, !task_wait(task, 20 * 1000000ull)); /* still spinning */
+	KT_EXPECT(kt, task->cpu_tsc > 0);
+	KT_EXPECT_EQ(kt, task_terminate(task), KERN_SUCCESS);
+	KT_EXPECT(kt, task_wait(task, UM_WAIT_NS));
+	KT_EXPECT_EQ(kt, task->end, TASK_KILLED);
+	KT_EXPECT(kt, strcmp(task->kill_kind, "terminated") == 0);
+	KT_EXPECT(kt, task->map == NULL);
+	KT_EXPECT_EQ(kt, thread_create_user(task, UM_CODE, UM_STACK, 0, NULL), KERN_INVALID_TASK);
+	task_deallocate(task);
+}
+
+/* Threads of one task: one spins, the other exits; both go. */
+KTEST(usermode, exit_ends_every_thread)
+{
+	char out[UM_CAPTURE];
+	unsigned threads0 = thread_count();
+	struct task *task = um_task(kt, UM(spin), UM(exit5), out);
+
+	if (task == NULL)
+		return;
+	KT_EXPECT_EQ(kt, thread_create_user(task, UM_CODE, UM_STACK + PAGE_SIZE, 0, NULL),
+	             KERN_SUCCESS);
+	KT_EXPECT_EQ(
+	    kt, thread_create_user(task, UM_CODE + PAGE_SIZE, UM_STACK + 2 * PAGE_SIZE, 0, NULL),
+	    KERN_SUCCESS);
+	KT_EXPECT(kt, task_wait(task, UM_WAIT_NS));
+	KT_EXPECT_EQ(kt, task->end, TASK_EXITED);
+	KT_EXPECT_EQ(kt, task->exit_status, 5);
+	KT_EXPECT_EQ(kt, thread_count(), threads0);
+	task_deallocate(task);
+}
+
+KTEST(usermode, bad_thread_arguments)
+{
+	char out[UM_CAPTURE];
+	struct task *task = um_task(kt, UM(spin), (struct um_prog){ NULL, NULL }, out);
+
+	if (task == NULL)
+		return;
+	KT_EXPECT_EQ(kt, thread_create_user(NULL, UM_CODE, UM_STACK, 0, NULL),
+	             KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(kt, thread_create_user(task, 0xffffffff80100000ul, UM_STACK, 0, NULL),
+	             KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(kt, thread_create_user(task, UM_CODE, 0xffff800000000000ul, 0, NULL),
+	             KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(kt, thread_create_user(task, 0, UM_STACK, 0, NULL), KERN_INVALID_ARGUMENT);
+	task_terminate(task);
+	KT_EXPECT(kt, task_wait(task, UM_WAIT_NS));
+	task_deallocate(task);
+}
+
+/* Creating and destroying tasks gives back every page and object. */
+KTEST(usermode, task_create_terminate_no_leak)
+{
+	unsigned tasks0 = task_count();
+	uint64_t pages0 = vm_page_free_count(), objs0 = kalloc_objects_in_use();
+
+	for (int i = 0; i < 3; i++) {
+		char out[UM_CAPTURE];
+		struct task *task = um_run(kt, UM(hello), out);
+
+		if (task)
+			task_deallocate(task);
+		struct task *idle;
+
+		KT_ASSERT_EQ(kt, task_create("empty", &idle), KERN_SUCCESS);
+		KT_EXPECT_EQ(kt, task_count(), tasks0 + 1);
+		task_deallocate(idle); /* never ran: the last reference destroys the map */
+	}
+	KT_EXPECT_EQ(kt, task_count(), tasks0);
+	KT_EXPECT_EQ(kt, vm_page_free_count(), pages0);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs0);
+}
