@@ -1,6 +1,7 @@
 /*
  * Error codes by name: "KERN_INVALID_ARGUMENT" rather than 4, in kernel
- * messages and test diagnostics (STYLE.md rule 5).
+ * messages and test diagnostics (STYLE.md rule 5).  Userland's libmach
+ * compiles this same file (userland/Makefrag.am), so the two agree.
  */
 #include <mach/kern_return.h>
 #include <stddef.h>
