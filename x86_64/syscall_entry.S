@@ -15,6 +15,7 @@
  * fault in ring 0 on Intel CPUs), or selectors other than the user ones.
  * Then it is trap_entry.S's iretq path.
  */
+#include "x86_64/trap_asm.h"
 /* Checked against cpu.h and syscall.h in syscall.c. */
 #define SEL_UDATA 0x20
 #define SEL_UCODE 0x28
@@ -42,21 +43,7 @@ syscall_entry:
 	pushq	%rcx			/* rip */
 	pushq	$0			/* error */
 	pushq	$T_SYSCALL		/* vector */
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	TRAP_PUSH_GPRS
 	movq	%rsp, %rdi		/* struct trap_frame * */
 	pushq	TF_RIP(%rdi)		/* fake frame: the user rip ... */
 	pushq	$0			/* ... and the end of the chain */

@@ -11,6 +11,7 @@
  * exported as trap_entry_return_pc, tells the walk where that crossing
  * is.  From user mode the fake rbp is 0: the walk stops at the user rip.
  */
+#include "x86_64/trap_asm.h"
 	.text
 
 	.globl trap_stubs
@@ -32,21 +33,8 @@ trap_common:
 	testb	$3, 24(%rsp)		/* cs of the interrupted context */
 	jz	1f
 	swapgs
-1:	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+1:
+	TRAP_PUSH_GPRS
 	cld
 	movq	%rsp, %rdi		/* struct trap_frame * */
 	pushq	17*8(%rdi)		/* fake frame: tf->rip ... */
