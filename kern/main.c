@@ -11,6 +11,7 @@
 #include "kern/kalloc.h"
 #include "kern/ktest.h"
 #include "kern/panic.h"
+#include "kern/perf_analysis.h"
 #include "kern/printf.h"
 #include "kern/sched.h"
 #include "vm/vm_fault.h"
@@ -49,11 +50,13 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	vm_fault_init();
 	clock_init();
 	sched_init();
+	perf_analysis_init(); /* perf: the engine's buffers, before anything records */
 	syscall_init();
 
 	intr_enable();
 	bootstrap_init();
 	ktest_main();
+	perf_bench_main(); /* perf: "bench=perf" runs the probe benchmark and exits */
 	bootstrap_main();
 
 	kprintf("machperf: nothing to run; idle\n");

@@ -25,20 +25,6 @@ void perf_hist_init(struct perf_hist *h)
 	h->min = UINT64_MAX;
 }
 
-/* perf_hist_index - bucket of v; PERF_HIST_NBUCKETS if v overflows. */
-uint32_t perf_hist_index(uint64_t v)
-{
-	unsigned e;
-
-	if (v < 2 * PERF_HIST_SUB)
-		return (uint32_t)v;
-	if (v > PERF_HIST_MAX_VALUE)
-		return PERF_HIST_NBUCKETS;
-	e = 63 - (unsigned)__builtin_clzll(v);
-	return (uint32_t)((e - PERF_HIST_SUB_BITS) * PERF_HIST_SUB +
-	                  (v >> (e - PERF_HIST_SUB_BITS)));
-}
-
 /* perf_hist_bucket_lo - smallest value of bucket index (< PERF_HIST_NBUCKETS). */
 uint64_t perf_hist_bucket_lo(uint32_t index)
 {

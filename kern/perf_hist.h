@@ -54,7 +54,23 @@ void perf_hist_merge(struct perf_hist *dst, const struct perf_hist *src);
 uint64_t perf_hist_count(const struct perf_hist *h);
 uint64_t perf_hist_percentile(const struct perf_hist *h, uint32_t pcm);
 
-uint32_t perf_hist_index(uint64_t v);
+/*
+ * perf_hist_index - bucket of v; PERF_HIST_NBUCKETS if v overflows.
+ * Inline: the engine calls it on every timed event.
+ */
+static inline uint32_t perf_hist_index(uint64_t v)
+{
+	unsigned e;
+
+	if (v < 2 * PERF_HIST_SUB)
+		return (uint32_t)v;
+	if (v > PERF_HIST_MAX_VALUE)
+		return PERF_HIST_NBUCKETS;
+	e = 63 - (unsigned)__builtin_clzll(v);
+	return (uint32_t)((e - PERF_HIST_SUB_BITS) * PERF_HIST_SUB +
+	                  (v >> (e - PERF_HIST_SUB_BITS)));
+}
+
 uint64_t perf_hist_bucket_lo(uint32_t index);
 uint64_t perf_hist_bucket_hi(uint32_t index);
 uint64_t perf_hist_bucket_mid(uint32_t index);

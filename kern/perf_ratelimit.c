@@ -30,7 +30,8 @@ bool perf_ratelimit_init(struct perf_ratelimit *rl, uint32_t rate, uint32_t burs
 	rl->rate = rate;
 	rl->burst = burst == 0 ? 1 : burst;
 	rl->interval = rate == PERF_RATELIMIT_UNLIMITED ? 0 : RL_NS_PER_SEC / rate;
-	rl->tat = now_ns;
+	rl->tau = (uint64_t)(rl->burst - 1) * rl->interval;
+	rl->tat = rate == PERF_RATELIMIT_UNLIMITED ? 0 : now_ns;
 	rl->allowed = 0;
 	rl->limited = 0;
 	return true;
@@ -49,7 +50,7 @@ bool perf_ratelimit_allow(struct perf_ratelimit *rl, uint64_t now_ns)
 		__atomic_fetch_add(&rl->allowed, 1, __ATOMIC_RELAXED);
 		return true;
 	}
-	tau = (uint64_t)(rl->burst - 1) * rl->interval;
+	tau = rl->tau;
 	tat = __atomic_load_n(&rl->tat, __ATOMIC_RELAXED);
 	do {
 		t = tat > now_ns ? tat : now_ns;

@@ -79,7 +79,10 @@
  *
  * Nothing is lost silently: for the consumer, over any run,
  *
- *	written == read + lost,	written = head + (saturate ? dropped : 0).
+ *	written == read + lost,	written = head + refused,
+ *
+ * where "refused" counts the drops that took no sequence number (saturate
+ * mode; circular drops skip a sequence number and are inside head).
  *
  * Resizing
  * --------
@@ -90,34 +93,21 @@
  * are counted in "resize_lost" and the reader learns them as lost through the
  * gap, exactly like a circular overwrite.  Drop notes of discarded records go
  * back to "pending", so no drop vanishes either.
+ *
+ * Mode changes and discarding
+ * ---------------------------
+ * perf_ring_set_mode() switches a quiescent ring between the modes in
+ * place: sequence numbers, records and cursors stay valid, and because
+ * written = head + refused holds in both modes the books stay exact.  A
+ * saturate ring's pending drops stay pending after a switch to circular
+ * until a read reaches head (reads hand them over in either mode).
+ * perf_ring_discard() empties a quiescent ring without renumbering: every
+ * unread record is counted in "discarded" and a reader behind head learns
+ * them as lost through the gap; drop notes go back to "pending".
  */
 #include "kern/perf_ring.h"
 
 #include "kern/perf_libc.h"
-
-#define RB_EMPTY 0u
-#define RB_BUSY 1u
-#define RB_DONE 2u
-
-static inline uint64_t rb_word(uint64_t seq, unsigned state)
-{
-	return seq << 2 | state;
-}
-
-static inline uint64_t rb_seq(uint64_t word)
-{
-	return word >> 2;
-}
-
-static inline unsigned rb_state(uint64_t word)
-{
-	return (unsigned)(word & 3);
-}
-
-static inline uint64_t rb_cap(const struct perf_ring *ring)
-{
-	return (uint64_t)ring->mask + 1;
-}
 
 static bool rb_valid_size(uint32_t nrecords)
 {
@@ -174,83 +164,6 @@ bool perf_ring_init(struct perf_ring *ring, void *mem, size_t memsize, uint32_t 
 	ring->mask = nrecords - 1;
 	ring->mode = mode;
 	return true;
-}
-
-static void rb_count_drop(struct perf_ring *ring)
-{
-	__atomic_fetch_add(&ring->dropped, 1, __ATOMIC_RELAXED);
-	if (ring->mode == PERF_RING_SATURATE)
-		__atomic_fetch_add(&ring->pending, 1, __ATOMIC_RELAXED);
-}
-
-/*
- * perf_ring_reserve - claim the next slot.  Owning CPU only (any nesting
- * depth).  Returns the record to fill and its sequence number in *seq, or
- * NULL if the record was dropped (counted).  Every non-NULL reserve must be
- * followed by perf_ring_commit(ring, *seq) at the same nesting level.
- */
-struct perf_record *perf_ring_reserve(struct perf_ring *ring, uint64_t *seq)
-{
-	uint64_t h, w, slot;
-
-	for (;;) {
-		h = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
-		slot = h & ring->mask;
-		w = __atomic_load_n(&ring->words[slot], __ATOMIC_ACQUIRE);
-		if (w == rb_word(h, RB_BUSY)) {
-			/* Step 2: finish an interrupted reserve's head update. */
-			__atomic_compare_exchange_n(&ring->head, &h, h + 1, false, __ATOMIC_RELEASE,
-			                            __ATOMIC_RELAXED);
-			continue;
-		}
-		if (rb_state(w) != RB_EMPTY && rb_seq(w) >= h)
-			continue; /* h is stale: a nested writer took it meanwhile */
-		if (ring->mode == PERF_RING_SATURATE &&
-		    h - __atomic_load_n(&ring->consumed, __ATOMIC_ACQUIRE) >= rb_cap(ring)) {
-			rb_count_drop(ring);
-			return NULL;
-		}
-		if (rb_state(w) == RB_BUSY) {
-			/* Step 4: the slot's previous record is still being written. */
-			if (ring->mode == PERF_RING_SATURATE) {
-				rb_count_drop(ring);
-				return NULL;
-			}
-			if (!__atomic_compare_exchange_n(&ring->head, &h, h + 1, false,
-			                                 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-				continue;
-			rb_count_drop(ring);
-			return NULL;
-		}
-		if (__atomic_compare_exchange_n(&ring->words[slot], &w, rb_word(h, RB_BUSY), false,
-		                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			break;
-	}
-	{
-		uint64_t expect = h; /* a failed CAS overwrites it; h must survive */
-
-		__atomic_compare_exchange_n(&ring->head, &expect, h + 1, false, __ATOMIC_RELEASE,
-		                            __ATOMIC_RELAXED);
-	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-
-	if (ring->mode == PERF_RING_CIRCULAR) {
-		if (rb_state(w) == RB_DONE &&
-		    rb_seq(w) >= __atomic_load_n(&ring->consumed, __ATOMIC_RELAXED))
-			__atomic_fetch_add(&ring->overwritten, 1, __ATOMIC_RELAXED);
-		ring->drops[slot] = 0;
-	} else {
-		ring->drops[slot] = __atomic_exchange_n(&ring->pending, 0, __ATOMIC_RELAXED);
-	}
-	*seq = h;
-	return &ring->recs[slot];
-}
-
-/* perf_ring_commit - publish the record reserved as seq.  Owning CPU only. */
-void perf_ring_commit(struct perf_ring *ring, uint64_t seq)
-{
-	__atomic_store_n(&ring->words[seq & ring->mask], rb_word(seq, RB_DONE), __ATOMIC_RELEASE);
-	__atomic_fetch_add(&ring->committed, 1, __ATOMIC_RELAXED);
 }
 
 /* perf_ring_write - reserve, copy rec, commit.  False if dropped (counted). */
@@ -312,7 +225,7 @@ size_t perf_ring_read(struct perf_ring *ring, uint64_t *cursor, struct perf_reco
 		}
 		c++;
 	}
-	if (ring->mode == PERF_RING_SATURATE && c == h)
+	if (c == h) /* pending is 0 unless the ring is, or was, in saturate mode */
 		l += __atomic_exchange_n(&ring->pending, 0, __ATOMIC_RELAXED);
 	if (c > __atomic_load_n(&ring->consumed, __ATOMIC_RELAXED))
 		__atomic_store_n(&ring->consumed, c, __ATOMIC_RELEASE);
@@ -325,14 +238,15 @@ size_t perf_ring_read(struct perf_ring *ring, uint64_t *cursor, struct perf_reco
 /* perf_ring_counters - snapshot of the ring's counters.  Any CPU. */
 void perf_ring_counters(const struct perf_ring *ring, struct perf_ring_counters *c)
 {
-	uint64_t dropped = __atomic_load_n(&ring->dropped, __ATOMIC_RELAXED);
+	uint64_t refused = __atomic_load_n(&ring->refused, __ATOMIC_RELAXED);
 	uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
 
-	c->written = head + (ring->mode == PERF_RING_SATURATE ? dropped : 0);
+	c->written = head + refused;
 	c->committed = __atomic_load_n(&ring->committed, __ATOMIC_RELAXED);
-	c->dropped = dropped;
+	c->dropped = __atomic_load_n(&ring->dropped, __ATOMIC_RELAXED);
 	c->overwritten = __atomic_load_n(&ring->overwritten, __ATOMIC_RELAXED);
 	c->resize_lost = ring->resize_lost;
+	c->discarded = ring->discarded;
 	c->consumed = __atomic_load_n(&ring->consumed, __ATOMIC_RELAXED);
 	c->capacity = rb_cap(ring);
 }
@@ -391,4 +305,42 @@ bool perf_ring_resize(struct perf_ring *ring, void *mem, size_t memsize, uint32_
 	ring->drops = drops;
 	ring->mask = nrecords - 1;
 	return true;
+}
+
+/*
+ * perf_ring_set_mode - switch a quiescent ring (no writer, no reader
+ * running) to mode, keeping its records, sequence numbers and counters.
+ * False, ring unchanged, for a bad mode.
+ */
+bool perf_ring_set_mode(struct perf_ring *ring, enum perf_ring_mode mode)
+{
+	if (mode != PERF_RING_CIRCULAR && mode != PERF_RING_SATURATE)
+		return false;
+	ring->mode = mode;
+	return true;
+}
+
+/*
+ * perf_ring_discard - empty a quiescent ring: unread records are counted
+ * in "discarded" and reported to a reader behind head as lost; the
+ * consumer's position moves to head (a saturate ring has room again).
+ */
+void perf_ring_discard(struct perf_ring *ring)
+{
+	uint64_t h = ring->head, cap = rb_cap(ring);
+	uint64_t s = h > cap ? h - cap : 0;
+
+	if (s < ring->consumed)
+		s = ring->consumed;
+	for (; s < h; s++) {
+		uint64_t slot = s & ring->mask;
+
+		if (ring->words[slot] == rb_word(s, RB_DONE)) {
+			ring->discarded++;
+			ring->pending += ring->drops[slot];
+		}
+	}
+	memset(ring->words, 0, cap * sizeof(uint64_t));
+	memset(ring->drops, 0, cap * sizeof(uint64_t));
+	ring->consumed = h;
 }

@@ -40,10 +40,12 @@ struct perf_ring {
 
 	uint64_t head;        /* [a] next sequence number to reserve */
 	uint64_t dropped;     /* [a] records refused by reserve */
+	uint64_t refused;     /* [a] those of them that took no sequence number */
 	uint64_t committed;   /* [a] records committed */
 	uint64_t overwritten; /* [a] circular: unconsumed records overwritten */
 	uint64_t pending;     /* [a] saturate: drops not yet handed to a reader */
 	uint64_t resize_lost; /* [I*] unread records discarded by a resize */
+	uint64_t discarded;   /* [I*] unread records discarded by perf_ring_discard */
 
 	/* The consumer's position, on its own cache line: readers write it. */
 	uint64_t consumed __attribute__((aligned(64))); /* [r] */
@@ -56,6 +58,7 @@ struct perf_ring_counters {
 	uint64_t dropped;     /* records refused (saturate full, or nested lap) */
 	uint64_t overwritten; /* circular: records replaced before consumed */
 	uint64_t resize_lost; /* unread records discarded by perf_ring_resize */
+	uint64_t discarded;   /* unread records discarded by perf_ring_discard */
 	uint64_t consumed;    /* the consumer's cursor */
 	uint64_t capacity;
 };
@@ -64,8 +67,156 @@ size_t perf_ring_mem_size(uint32_t nrecords);
 bool perf_ring_init(struct perf_ring *ring, void *mem, size_t memsize, uint32_t nrecords,
                     enum perf_ring_mode mode);
 
-struct perf_record *perf_ring_reserve(struct perf_ring *ring, uint64_t *seq);
-void perf_ring_commit(struct perf_ring *ring, uint64_t seq);
+/*
+ * The writer's side is inline: the engine's record path runs it on every
+ * recorded event.  The protocol is described at the top of perf_ring.c.
+ */
+#define RB_EMPTY 0u
+#define RB_BUSY 1u
+#define RB_DONE 2u
+
+static inline uint64_t rb_word(uint64_t seq, unsigned state)
+{
+	return seq << 2 | state;
+}
+
+static inline uint64_t rb_seq(uint64_t word)
+{
+	return word >> 2;
+}
+
+static inline unsigned rb_state(uint64_t word)
+{
+	return (unsigned)(word & 3);
+}
+
+static inline uint64_t rb_cap(const struct perf_ring *ring)
+{
+	return (uint64_t)ring->mask + 1;
+}
+
+/* A drop in saturate mode takes no sequence number: counted as refused. */
+static inline void rb_count_drop(struct perf_ring *ring)
+{
+	__atomic_fetch_add(&ring->dropped, 1, __ATOMIC_RELAXED);
+	if (ring->mode == PERF_RING_SATURATE) {
+		__atomic_fetch_add(&ring->refused, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ring->pending, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * perf_ring_reserve - claim the next slot.  Owning CPU only (any nesting
+ * depth).  Returns the record to fill and its sequence number in *seq, or
+ * NULL if the record was dropped (counted).  Every non-NULL reserve must be
+ * followed by perf_ring_commit(ring, *seq) at the same nesting level.
+ */
+static inline __attribute__((always_inline)) struct perf_record *
+perf_ring_reserve(struct perf_ring *ring, uint64_t *seq)
+{
+	uint64_t h, w, slot;
+
+	for (;;) {
+		h = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+		slot = h & ring->mask;
+		w = __atomic_load_n(&ring->words[slot], __ATOMIC_ACQUIRE);
+		if (w == rb_word(h, RB_BUSY)) {
+			/* Step 2: finish an interrupted reserve's head update. */
+			__atomic_compare_exchange_n(&ring->head, &h, h + 1, false, __ATOMIC_RELEASE,
+			                            __ATOMIC_RELAXED);
+			continue;
+		}
+		if (rb_state(w) != RB_EMPTY && rb_seq(w) >= h)
+			continue; /* h is stale: a nested writer took it meanwhile */
+		if (ring->mode == PERF_RING_SATURATE &&
+		    h - __atomic_load_n(&ring->consumed, __ATOMIC_ACQUIRE) >= rb_cap(ring)) {
+			rb_count_drop(ring);
+			return NULL;
+		}
+		if (rb_state(w) == RB_BUSY) {
+			/* Step 4: the slot's previous record is still being written. */
+			if (ring->mode == PERF_RING_SATURATE) {
+				rb_count_drop(ring);
+				return NULL;
+			}
+			if (!__atomic_compare_exchange_n(&ring->head, &h, h + 1, false,
+			                                 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+				continue;
+			rb_count_drop(ring);
+			return NULL;
+		}
+		if (__atomic_compare_exchange_n(&ring->words[slot], &w, rb_word(h, RB_BUSY), false,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			break;
+	}
+	{
+		uint64_t expect = h; /* a failed CAS overwrites it; h must survive */
+
+		__atomic_compare_exchange_n(&ring->head, &expect, h + 1, false, __ATOMIC_RELEASE,
+		                            __ATOMIC_RELAXED);
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+
+	if (ring->mode == PERF_RING_CIRCULAR) {
+		if (rb_state(w) == RB_DONE &&
+		    rb_seq(w) >= __atomic_load_n(&ring->consumed, __ATOMIC_RELAXED))
+			__atomic_fetch_add(&ring->overwritten, 1, __ATOMIC_RELAXED);
+		ring->drops[slot] = 0;
+	} else {
+		ring->drops[slot] = __atomic_exchange_n(&ring->pending, 0, __ATOMIC_RELAXED);
+	}
+	*seq = h;
+	return &ring->recs[slot];
+}
+
+/* perf_ring_commit - publish the record reserved as seq.  Owning CPU only. */
+static inline __attribute__((always_inline)) void perf_ring_commit(struct perf_ring *ring,
+                                                                   uint64_t seq)
+{
+	__atomic_store_n(&ring->words[seq & ring->mask], rb_word(seq, RB_DONE), __ATOMIC_RELEASE);
+	__atomic_fetch_add(&ring->committed, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * perf_ring_write_excl - perf_ring_write for a writer that nothing can
+ * interrupt with another write to this ring (the engine masks interrupts
+ * around a whole record): the same slot protocol as readers see it, with
+ * plain loads and stores where perf_ring_reserve needs compare-and-swap,
+ * and the ring's fields loaded once.  A ring is written either always
+ * this way or always the nesting-safe way, never both; readers and the
+ * books are the same for both.  False if the record was dropped (counted).
+ */
+static inline __attribute__((always_inline)) bool
+perf_ring_write_excl(struct perf_ring *ring, const struct perf_record *rec)
+{
+	struct perf_record *recs = ring->recs;
+	uint64_t *words = ring->words, *drops = ring->drops;
+	uint64_t h = ring->head, slot = h & ring->mask;
+	uint64_t w = words[slot];
+	uint64_t cons = __atomic_load_n(&ring->consumed, __ATOMIC_ACQUIRE);
+
+	if (ring->mode == PERF_RING_SATURATE) {
+		if (h - cons > ring->mask) {
+			rb_count_drop(ring);
+			return false;
+		}
+		drops[slot] = __atomic_exchange_n(&ring->pending, 0, __ATOMIC_RELAXED);
+	} else {
+		/* Single writer: a plain increment; readers only load the counter. */
+		if (rb_state(w) == RB_DONE && rb_seq(w) >= cons)
+			ring->overwritten++;
+		drops[slot] = 0;
+	}
+	/* Claim the slot before head moves, and before any byte of the record. */
+	__atomic_store_n(&words[slot], rb_word(h, RB_BUSY), __ATOMIC_RELAXED);
+	__atomic_store_n(&ring->head, h + 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	recs[slot] = *rec;
+	__atomic_store_n(&words[slot], rb_word(h, RB_DONE), __ATOMIC_RELEASE);
+	ring->committed++;
+	return true;
+}
+
 bool perf_ring_write(struct perf_ring *ring, const struct perf_record *rec);
 
 size_t perf_ring_read(struct perf_ring *ring, uint64_t *cursor, struct perf_record *out, size_t max,
@@ -76,5 +227,7 @@ uint32_t perf_ring_capacity(const struct perf_ring *ring);
 
 bool perf_ring_resize(struct perf_ring *ring, void *mem, size_t memsize, uint32_t nrecords,
                       void **oldmem);
+bool perf_ring_set_mode(struct perf_ring *ring, enum perf_ring_mode mode);
+void perf_ring_discard(struct perf_ring *ring);
 
 #endif /* KERN_PERF_RING_H */

@@ -25,21 +25,6 @@ void perf_stats_init(struct perf_stats *s)
 	s->min = UINT64_MAX;
 }
 
-/* perf_stats_add - account one value.  Constant time, no division. */
-void perf_stats_add(struct perf_stats *s, uint64_t v)
-{
-	perf_u128 sq = (perf_u128)v * v;
-
-	s->count++;
-	if (v < s->min)
-		s->min = v;
-	if (v > s->max)
-		s->max = v;
-	s->sum += v;
-	s->sumsq_lo += sq;
-	s->sumsq_hi += s->sumsq_lo < sq;
-}
-
 /* perf_stats_merge - dst += src (src unchanged). */
 void perf_stats_merge(struct perf_stats *dst, const struct perf_stats *src)
 {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kern/perf_analysis.h"
 #include "kern/sched.h"
 #include "kern/task.h"
 #include "vm/vm_copy.h"
@@ -137,10 +138,11 @@ void syscall_dispatch(struct trap_frame *tf)
 	long num = syscall_number(tf);
 	uint64_t r = sys_kr(KERN_INVALID_ARGUMENT);
 
-	/* SYSCALL perf event (id 10): entry, data1 = num. */
-	if (num <= 0 && num > -SYS_NTRAPS && sys_table[-num])
-		r = sys_table[-num](tf);
+	/* SYSCALL perf event (id 10): data1 = num, data2 = the return value, timed. */
+	PERF_TIME_BLOCK_CUR(PERF_EVENT_SYSCALL, num, (uint32_t)r, {
+		if (num <= 0 && num > -SYS_NTRAPS && sys_table[-num])
+			r = sys_table[-num](tf);
+	}); /* perf */
 	tf->rax = r;
-	/* SYSCALL perf event: exit, data2 = duration. */
 	task_user_return();
 }

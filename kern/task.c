@@ -14,6 +14,7 @@
 #include "kern/clock.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/perf_analysis.h"
 #include "kern/printf.h"
 #include "kern/sched.h"
 #include "kern/string.h"
@@ -63,6 +64,7 @@ kern_return_t task_create(const char *name, struct task **out)
 	task_ncreated++;
 	spin_unlock_irqrestore(&task_list_lock, flags);
 	/* The TASK_CREATE perf event (id 4, data1 = task->id) goes here. */
+	PERF_EVENT_RECORD_CUR(PERF_EVENT_TASK_CREATE, task->id, perf_cur_task_id()); /* perf */
 	*out = task;
 	return KERN_SUCCESS;
 }
@@ -77,6 +79,8 @@ static void task_free(struct task *task)
 	if (task->threads != NULL || task->nthreads != 0)
 		panic("task_free: task %u (%s) still has threads", task->id, task->name);
 	/* The TASK_TERMINATE perf event (id 5, data1 = task->id) goes here. */
+	PERF_EVENT_RECORD_CUR(PERF_EVENT_TASK_TERMINATE, task->id,
+	                      (uint32_t)task->exit_status); /* perf */
 	if (task->map)
 		vm_map_destroy(task->map); /* never ran a thread: not active anywhere */
 

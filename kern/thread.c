@@ -10,6 +10,7 @@
 
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/perf_analysis.h"
 #include "kern/sched.h"
 #include "kern/spinlock.h"
 #include "kern/string.h"
@@ -228,6 +229,7 @@ kern_return_t thread_create_in_task(struct task *task, const char *name, void (*
 		*out = t;
 	}
 	/* The THREAD_CREATE perf event (id 6, data1 = t->id, data2 = task id) goes here. */
+	PERF_EVENT_RECORD_CUR(PERF_EVENT_THREAD_CREATE, t->id, perf_thread_task_id(t)); /* perf */
 	sched_thread_start(t);
 	return KERN_SUCCESS;
 }
@@ -235,6 +237,8 @@ kern_return_t thread_create_in_task(struct task *task, const char *name, void (*
 void thread_exit(void)
 {
 	/* The THREAD_TERMINATE perf event (id 7, data1 = id, data2 = task id) goes here. */
+	PERF_EVENT_RECORD_CUR(PERF_EVENT_THREAD_TERMINATE, perf_cur_thread_id(),
+	                      perf_cur_task_id()); /* perf */
 	sched_thread_exit();
 }
 

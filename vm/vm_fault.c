@@ -18,6 +18,7 @@
  * fault's address for its whole run and the map lock's irqsave is cheap.
  */
 #include "kern/kern_return.h"
+#include "kern/perf_analysis.h"
 #include "kern/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
@@ -108,12 +109,13 @@ static int vm_fault_trap(struct trap_frame *tf)
 	 * PAGE_FAULT perf event: start the timed block here, record it at
 	 * the single exit below (addr, tf->error; handled as the outcome).
 	 */
-	if (vf_ours(tf, addr)) {
-		struct vm_map *map = vm_fault_current_map();
+	PERF_TIME_BLOCK_CUR(PERF_EVENT_PAGE_FAULT, addr, perf_pf_bits(tf->error, handled), {
+		if (vf_ours(tf, addr)) {
+			struct vm_map *map = vm_fault_current_map();
 
-		handled = map && vm_fault(map, addr, (unsigned)tf->error) == KERN_SUCCESS;
-	}
-	/* PAGE_FAULT perf event: record here. */
+			handled = map && vm_fault(map, addr, (unsigned)tf->error) == KERN_SUCCESS;
+		}
+	}); /* perf */
 	return handled;
 }
 

@@ -21,6 +21,7 @@
  *	  permission implies read (the manual allows this).
  */
 #include "kern/kern_return.h"
+#include "kern/perf_analysis.h"
 #include "kern/string.h"
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"
@@ -53,6 +54,8 @@ kern_return_t vm_allocate(struct vm_map *map, uintptr_t *addr, size_t size, bool
 	if (kr == KERN_SUCCESS)
 		*addr = start;
 	/* VM_ALLOC perf event: record here (map, start, size, kr). */
+	if (kr == KERN_SUCCESS) /* perf */
+		PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_ALLOC, start, round_page(size));
 	return kr;
 }
 
@@ -70,6 +73,8 @@ kern_return_t vm_deallocate(struct vm_map *map, uintptr_t addr, size_t size)
 	if (kr == KERN_SUCCESS)
 		kr = vm_map_remove(map, start, end);
 	/* VM_FREE perf event: record here (map, start, end - start, kr). */
+	if (kr == KERN_SUCCESS) /* perf */
+		PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_FREE, start, end - start);
 	return kr;
 }
 

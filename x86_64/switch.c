@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "kern/panic.h"
+#include "kern/perf_analysis.h"
 #include "kern/printf.h"
 #include "kern/sched.h"
 #include "kern/task.h"
@@ -38,6 +39,7 @@ void cpu_switch(struct thread *from, struct thread *to)
 	 * to->id) is recorded here: every switch passes through this point
 	 * exactly once, with interrupts off, on the CPU doing it.
 	 */
+	PERF_CONTEXT_SWITCH(from, to); /* perf */
 	c->ctx_switches++;
 	if (from->idle)
 		c->idle_tsc += now - c->idle_since;

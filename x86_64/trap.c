@@ -9,6 +9,7 @@
 
 #include "kern/ksyms.h"
 #include "kern/panic.h"
+#include "kern/perf_analysis.h"
 #include "kern/printf.h"
 #include "kern/task.h"
 #include "x86_64/cpu.h"
@@ -316,8 +317,10 @@ void trap_dispatch(struct trap_frame *tf)
 
 		c->irq_count++;
 		c->irq_depth++;
-		if (h)
-			h(tf);
+		PERF_TIME_BLOCK_CUR(PERF_EVENT_INTERRUPT, v, 0, {
+			if (h)
+				h(tf);
+		}); /* perf */
 		if (v != T_SPURIOUS)
 			trap_eoi();
 		c->irq_depth--;

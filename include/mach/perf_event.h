@@ -55,7 +55,8 @@ typedef uint32_t perf_event_type_t;
  *   THREAD_CREATE, _TERMINATE   thread id / task id
  *   CONTEXT_SWITCH              from thread id / to thread id
  *   INTERRUPT                   vector / 0
- *   SYSCALL                     trap number (sign-extended) / return code
+ *   SYSCALL                     trap number (sign-extended) / return value,
+ *                               low 32 bits (a kern_return_t)
  *   PAGE_FAULT                  faulting address / PERF_PF_* bits
  *
  * Statistics never depend on these records: they are kept exactly for every
@@ -83,6 +84,7 @@ struct perf_record {
 #define PERF_PF_WRITE 0x02
 #define PERF_PF_USER 0x04
 #define PERF_PF_EXEC 0x08
+#define PERF_PF_UNRESOLVED 0x10 /* the handler did not resolve it (the task is killed) */
 
 _Static_assert(sizeof(struct perf_record) == 32, "perf_record size");
 _Static_assert(_Alignof(struct perf_record) == 8, "perf_record align");

@@ -34,12 +34,18 @@ static bool rec_ok(const struct perf_record *r)
 	return memcmp(&e, r, sizeof(e)) == 0;
 }
 
+/* Writers use perf_ring_write_excl instead (excl_variants). */
+static bool excl_writes;
+
 static void put(struct perf_ring *ring, uint64_t x)
 {
 	struct perf_record r;
 
 	mk_rec(&r, x);
-	perf_ring_write(ring, &r);
+	if (excl_writes)
+		perf_ring_write_excl(ring, &r);
+	else
+		perf_ring_write(ring, &r);
 }
 
 struct fixture {
@@ -478,6 +484,62 @@ static void resize_saturate_keeps_drop_notes(void)
 	fx_fini(&f);
 }
 
+/* Mode switches keep records, cursors and the books exact, both ways. */
+static void set_mode_keeps_books(void)
+{
+	struct fixture f;
+	struct reader rd = { 0 };
+	uint64_t x = 1;
+
+	fx_init(&f, CAP, PERF_RING_SATURATE);
+	HT_CHECK(!perf_ring_set_mode(&f.ring, (enum perf_ring_mode)7));
+	while (x <= CAP + 9) /* 9 refused, pending */
+		put(&f.ring, x++);
+	HT_CHECK(perf_ring_set_mode(&f.ring, PERF_RING_CIRCULAR));
+	while (x <= 3 * CAP) /* overwrites what the reader has not read */
+		put(&f.ring, x++);
+	drain(&f.ring, &rd, 64);
+	HT_CHECK_U64(rd.last_x, 3 * CAP - 1 + 1);
+	check_books(&f.ring, &rd);
+	HT_CHECK(perf_ring_set_mode(&f.ring, PERF_RING_SATURATE));
+	while (x <= 4 * CAP + 3) /* the reader caught up: 3 refused */
+		put(&f.ring, x++);
+	drain(&f.ring, &rd, 64);
+	HT_CHECK_U64(rd.last_x, 4 * CAP);
+	check_books(&f.ring, &rd);
+	fx_fini(&f);
+}
+
+/* Discarding counts every unread record; the reader learns them as lost. */
+static void discard_counts_unread(void)
+{
+	struct fixture f;
+	struct reader rd = { 0 };
+	struct perf_ring_counters c;
+	uint64_t x = 1;
+
+	for (int mode = 0; mode < 2; mode++) {
+		memset(&rd, 0, sizeof(rd));
+		x = 1;
+		fx_init(&f, CAP, (enum perf_ring_mode)mode);
+		while (x <= 100)
+			put(&f.ring, x++);
+		read_k(&f.ring, &rd, 40);
+		while (x <= CAP + 50) /* saturate: 10 refused and pending */
+			put(&f.ring, x++);
+		perf_ring_discard(&f.ring);
+		perf_ring_counters(&f.ring, &c);
+		HT_CHECK_U64(c.discarded, CAP); /* circular: 10 were overwritten before */
+		while (x <= CAP + 60)           /* room again in both modes */
+			put(&f.ring, x++);
+		drain(&f.ring, &rd, 64);
+		HT_CHECK_U64(rd.read, 40 + 10);
+		HT_CHECK_U64(rd.last_x, CAP + 60);
+		check_books(&f.ring, &rd);
+		fx_fini(&f);
+	}
+}
+
 /*
  * The real thing: a writer thread (the owning CPU) records continuously, a
  * signal handler (its "interrupt") records in the middle of its records, and
@@ -506,7 +568,7 @@ static void *hammer_writer(void *arg)
 	return NULL;
 }
 
-static void hammer_mode(enum perf_ring_mode mode)
+static void hammer_mode(enum perf_ring_mode mode, bool interrupts)
 {
 	struct reader rd = { 0 };
 	struct perf_record buf[16];
@@ -542,7 +604,7 @@ static void hammer_mode(enum perf_ring_mode mode)
 				rd.disorder = true;
 			*last = x & ~NESTED_BIT;
 		}
-		if (!done && (rd.read + kills) % 64 == 0) {
+		if (interrupts && !done && (rd.read + kills) % 64 == 0) {
 			pthread_kill(w, SIGUSR1);
 			kills++;
 		}
@@ -561,8 +623,30 @@ static void hammer_mode(enum perf_ring_mode mode)
 
 static void concurrent_reader_and_interrupts(void)
 {
-	hammer_mode(PERF_RING_CIRCULAR);
-	hammer_mode(PERF_RING_SATURATE);
+	hammer_mode(PERF_RING_CIRCULAR, true);
+	hammer_mode(PERF_RING_SATURATE, true);
+}
+
+/*
+ * The exclusive writer: the single-threaded cases again, and a concurrent
+ * reader (no "interrupts": the exclusive writer is never nested).
+ */
+static void excl_variants(void)
+{
+	excl_writes = true;
+	reader_keeps_up_loses_nothing();
+	circular_wraparound_counts_lost();
+	circular_lost_between_reads();
+	saturate_drops_newest();
+	saturate_drop_reported_with_next();
+	saturate_small_reads_interleaved();
+	resize_keeps_cursor_and_counts();
+	resize_saturate_keeps_drop_notes();
+	set_mode_keeps_books();
+	discard_counts_unread();
+	hammer_mode(PERF_RING_CIRCULAR, false);
+	hammer_mode(PERF_RING_SATURATE, false);
+	excl_writes = false;
 }
 
 static const struct ht_case cases[] = {
@@ -578,7 +662,10 @@ static const struct ht_case cases[] = {
 	HT_CASE(nested_lap_skips_busy_slot),
 	HT_CASE(resize_keeps_cursor_and_counts),
 	HT_CASE(resize_saturate_keeps_drop_notes),
+	HT_CASE(set_mode_keeps_books),
+	HT_CASE(discard_counts_unread),
 	HT_CASE(concurrent_reader_and_interrupts),
+	HT_CASE(excl_variants),
 };
 
 int main(void)

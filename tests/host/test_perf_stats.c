@@ -241,6 +241,37 @@ static void ratelimit_unlimited(void)
 	HT_CHECK_U64(rl.limited, 0);
 }
 
+/* The engine's inline, non-atomic variant decides exactly like the atomic one. */
+static void ratelimit_excl_matches(void)
+{
+	static const uint32_t rates[] = { PERF_RATELIMIT_UNLIMITED, 100, 777, 5000 };
+	uint64_t seed = 42;
+
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		struct perf_ratelimit a, b;
+		uint64_t t = 5000000;
+
+		perf_ratelimit_init(&a, rates[i], 7, t);
+		perf_ratelimit_init(&b, rates[i], 7, t);
+		for (int k = 0; k < 200000; k++) {
+			/* mostly forward, in bursts, sometimes a step back */
+			uint64_t r = ht_rand(&seed);
+
+			t += (r & 3) == 0 ? ht_rand_below(&seed, 3000000)
+			                  : ht_rand_below(&seed, 2000);
+			if ((r & 0xff) == 1)
+				t -= ht_rand_below(&seed, 1000000);
+			if (perf_ratelimit_allow(&a, t) != perf_ratelimit_allow_excl(&b, t)) {
+				HT_FAIL("rate %u: decisions differ at event %d", rates[i], k);
+				break;
+			}
+		}
+		HT_CHECK_U64(a.allowed, b.allowed);
+		HT_CHECK_U64(a.limited, b.limited);
+		HT_CHECK_U64(a.tat, b.tat);
+	}
+}
+
 static const struct ht_case cases[] = {
 	HT_CASE(variance_matches_two_pass),
 	HT_CASE(exact_small_cases),
@@ -251,6 +282,7 @@ static const struct ht_case cases[] = {
 	HT_CASE(ratelimit_sustained_rate),
 	HT_CASE(ratelimit_burst_and_idle),
 	HT_CASE(ratelimit_unlimited),
+	HT_CASE(ratelimit_excl_matches),
 };
 
 int main(void)
