@@ -2,6 +2,7 @@
  * Assembly helpers shared by the two ways into the kernel (trap_entry.S,
  * syscall_entry.S): both build the same struct trap_frame (trap.h).
  */
+/* clang-format off: assembly, not C */
 #ifndef X86_64_TRAP_ASM_H
 #define X86_64_TRAP_ASM_H
 
