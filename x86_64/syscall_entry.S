@@ -15,7 +15,7 @@
  * fault in ring 0 on Intel CPUs), or selectors other than the user ones.
  * Then it is trap_entry.S's iretq path.
  */
-#include "x86_64/trap_asm.h"
+#include "x86_64/trap_asm.inc"
 /* Checked against cpu.h and syscall.h in syscall.c. */
 #define SEL_UDATA 0x20
 #define SEL_UCODE 0x28

@@ -11,7 +11,7 @@
  * exported as trap_entry_return_pc, tells the walk where that crossing
  * is.  From user mode the fake rbp is 0: the walk stops at the user rip.
  */
-#include "x86_64/trap_asm.h"
+#include "x86_64/trap_asm.inc"
 	.text
 
 	.globl trap_stubs
