@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 
+#include "ipc/ipc_port.h"
 #include "kern/bootstrap.h"
 #include "kern/clock.h"
 #include "kern/cmdline.h"
@@ -51,6 +52,7 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	clock_init();
 	sched_init();
 	perf_analysis_init(); /* perf: the engine's buffers, before anything records */
+	ipc_init();           /* ipc: zones, the kernel space, the host ports */
 	syscall_init();
 
 	intr_enable();

@@ -8,15 +8,16 @@
  * point: the thread is gone.  On the way out the thread exits instead if
  * its task is being terminated (task_user_return).
  *
- * Not yet, until the IPC issue: mach_msg_trap is an unknown trap
- * (KERN_INVALID_ARGUMENT); mach_reply_port, mach_thread_self,
- * mach_task_self and mach_host_self return MACH_PORT_NULL (0).
+ * The IPC traps (mach_msg_trap, mach_reply_port and the self traps) are
+ * ipc/'s: ipc/mach_msg.c and ipc/ipc_kobject.c.
  */
 #include <mach/syscall_sw.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "kern/perf_analysis.h"
+#include "ipc/ipc_kobject.h"
+#include "ipc/mach_msg.h"
 #include "kern/sched.h"
 #include "kern/task.h"
 #include "vm/vm_copy.h"
@@ -25,7 +26,6 @@
 #include "x86_64/syscall.h"
 
 #define SYS_NTRAPS 104 /* -0 .. -103 */
-#define MACH_PORT_NULL 0
 
 /* thread_switch options (GNU Mach's). */
 #define SWITCH_OPTION_NONE 0
@@ -39,9 +39,35 @@ static uint64_t sys_kr(kern_return_t kr)
 	return (uint64_t)(int64_t)kr;
 }
 
-static uint64_t sys_port_null(const struct trap_frame *tf)
+/* ipc: mach_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, notify). */
+static uint64_t sys_mach_msg(const struct trap_frame *tf)
 {
-	return MACH_PORT_NULL;
+	return sys_kr(mach_msg_trap(
+	    syscall_arg(tf, 0), (mach_msg_option_t)syscall_arg(tf, 1),
+	    (mach_msg_size_t)syscall_arg(tf, 2), (mach_msg_size_t)syscall_arg(tf, 3),
+	    (mach_port_name_t)syscall_arg(tf, 4), (mach_msg_timeout_t)syscall_arg(tf, 5),
+	    MACH_PORT_NULL /* notify: unused (no MACH_*_NOTIFY) */));
+}
+
+/* ipc: the self traps return a name in the caller's space, MACH_PORT_NULL on failure. */
+static uint64_t sys_reply_port(const struct trap_frame *tf)
+{
+	return ipc_trap_reply_port();
+}
+
+static uint64_t sys_thread_self(const struct trap_frame *tf)
+{
+	return ipc_trap_thread_self();
+}
+
+static uint64_t sys_task_self(const struct trap_frame *tf)
+{
+	return ipc_trap_task_self();
+}
+
+static uint64_t sys_host_self(const struct trap_frame *tf)
+{
+	return ipc_trap_host_self();
 }
 
 /* mach_print(const char *s): s is at most MACH_PRINT_MAX bytes, NUL included. */
@@ -119,10 +145,11 @@ static uint64_t sys_task_exit(const struct trap_frame *tf)
 }
 
 static const sys_fn_t sys_table[SYS_NTRAPS] = {
-	[-MACH_TRAP_mach_reply_port] = sys_port_null,
-	[-MACH_TRAP_mach_thread_self] = sys_port_null,
-	[-MACH_TRAP_mach_task_self] = sys_port_null,
-	[-MACH_TRAP_mach_host_self] = sys_port_null,
+	[-MACH_TRAP_mach_msg_trap] = sys_mach_msg,
+	[-MACH_TRAP_mach_reply_port] = sys_reply_port,
+	[-MACH_TRAP_mach_thread_self] = sys_thread_self,
+	[-MACH_TRAP_mach_task_self] = sys_task_self,
+	[-MACH_TRAP_mach_host_self] = sys_host_self,
 	[-MACH_TRAP_mach_print] = sys_mach_print,
 	[-MACH_TRAP_swtch_pri] = sys_swtch,
 	[-MACH_TRAP_swtch] = sys_swtch,

@@ -11,6 +11,7 @@
  */
 #include <stddef.h>
 
+#include "ipc/ipc_kobject.h"
 #include "kern/clock.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
@@ -52,6 +53,12 @@ kern_return_t task_create(const char *name, struct task **out)
 	strlcpy(task->name, name ? name : "task", sizeof(task->name));
 	task->lock = (spinlock_t)SPINLOCK_INIT;
 	task->refs = 1;
+	kr = ipc_task_init(task); /* ipc: its space and task port */
+	if (kr != KERN_SUCCESS) {
+		vm_map_destroy(task->map);
+		kfree(task);
+		return kr;
+	}
 
 	unsigned long flags = spin_lock_irqsave(&task_list_lock);
 
@@ -83,6 +90,7 @@ static void task_free(struct task *task)
 	                      (uint32_t)task->exit_status); /* perf */
 	if (task->map)
 		vm_map_destroy(task->map); /* never ran a thread: not active anywhere */
+	ipc_task_free(task);               /* ipc: the space and the task port */
 
 	unsigned long flags = spin_lock_irqsave(&task_list_lock);
 
@@ -117,6 +125,7 @@ static void task_map_release(struct task *task)
 	if (vm_map_active() == map)
 		vm_map_activate(NULL);
 	intr_restore(flags);
+	ipc_task_terminate(task); /* ipc: every right released, the task port dead */
 	if (map)
 		vm_map_destroy(map);
 }

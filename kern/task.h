@@ -43,6 +43,8 @@
 
 struct vm_map;
 struct trap_frame;
+struct ipc_space;
+struct ipc_port;
 
 #define TASK_NAME_MAX 32
 #define TASK_PREFIX_MAX 16
@@ -76,6 +78,8 @@ struct task {
 	bool capture_overflow;                /* [t] lines were lost */
 	uint64_t cpu_tsc;                     /* [a] TSC cycles its threads ran (user + kernel) */
 	uint32_t refs;                        /* [a] */
+	struct ipc_space *itk_space;          /* [I] its port names (ipc/); emptied at death */
+	struct ipc_port *itk_self;            /* [i] its kernel port (ipc lock); NULL once dead */
 	struct task *all_next;                /* [L] */
 	struct task *all_prev;                /* [L] */
 };

@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 
+#include "ipc/ipc_kobject.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "kern/perf_analysis.h"
@@ -269,6 +270,7 @@ static void thread_free(struct thread *t)
 	spin_unlock_irqrestore(&thread_lock, flags);
 	struct task *task = t->task;
 
+	ipc_thread_free(t); /* ipc: its kernel port */
 	kstack_free(t);
 	if (task)
 		task_thread_detach(task, t);

@@ -67,6 +67,7 @@ typedef const void *event_t;
 
 struct task;
 struct vm_map;
+struct ipc_port;
 
 /*
  * Lock legend: [I] immutable after creation, [s] sched_lock,
@@ -80,6 +81,7 @@ struct thread {
 	struct task *task;          /* [I] owning task, NULL for kernel threads */
 	struct thread *task_next;   /* [t] the task's threads (task->lock, kern/task.c) */
 	struct vm_map *kernel_map;  /* [c] kernel thread: map it activated (vm_map_activate) */
+	struct ipc_port *ith_self;  /* [c] its kernel port (ipc/), made on first mach_thread_self */
 	enum thread_state state;    /* [s] */
 	int priority;               /* [s] SCHED_PRI_MIN..SCHED_PRI_MAX */
 	uint64_t quantum_left;      /* [s] ns of time slice left for its next run */

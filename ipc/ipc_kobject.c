@@ -1,0 +1,390 @@
+/*
+ * Kernel objects, their ports and the dispatch to kernel servers (the
+ * design is in ipc_kobject.h); IPC start-up; the self traps.
+ */
+#include <mach/mig_errors.h>
+#include <stddef.h>
+
+#include "ipc/ipc_kmsg.h"
+#include "ipc/ipc_kobject.h"
+#include "ipc/ipc_port.h"
+#include "ipc/ipc_space.h"
+#include "ipc/mach_msg.h"
+#include "kern/kalloc.h"
+#include "kern/panic.h"
+#include "kern/string.h"
+#include "kern/task.h"
+#include "kern/thread.h"
+
+void ipc_port_zones_init(void);
+void ipc_space_kernel_init(void);
+
+static ipc_kobject_demux_t ipc_demux[IKOT_MAX][IPC_KOBJECT_DEMUX_MAX]; /* [i] */
+static struct ipc_port *ipc_host, *ipc_host_priv;                      /* [I] after ipc_init */
+
+void ipc_init(void)
+{
+	ipc_port_zones_init();
+	ipc_space_kernel_init();
+	ipc_host = ipc_kobject_alloc(IKOT_HOST, NULL);
+	ipc_host_priv = ipc_kobject_alloc(IKOT_HOST_PRIV, NULL);
+	if (ipc_host == NULL || ipc_host_priv == NULL)
+		panic("ipc_init: no memory for the host ports");
+}
+
+struct ipc_port *ipc_host_port(void)
+{
+	return ipc_host;
+}
+
+struct ipc_port *ipc_host_priv_port(void)
+{
+	return ipc_host_priv;
+}
+
+bool ipc_kobject_register(enum ipc_kotype type, ipc_kobject_demux_t demux)
+{
+	bool ok = false;
+
+	if (type <= IKOT_NONE || type >= IKOT_MAX || demux == NULL)
+		return false;
+	unsigned long f = ipc_lock();
+
+	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX && !ok; i++)
+		if (ipc_demux[type][i] == NULL) {
+			ipc_demux[type][i] = demux;
+			ok = true;
+		}
+	ipc_unlock(f);
+	return ok;
+}
+
+void ipc_kobject_unregister(enum ipc_kotype type, ipc_kobject_demux_t demux)
+{
+	if (type <= IKOT_NONE || type >= IKOT_MAX)
+		return;
+	unsigned long f = ipc_lock();
+
+	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX; i++)
+		if (ipc_demux[type][i] == demux) {
+			for (int j = i; j + 1 < IPC_KOBJECT_DEMUX_MAX; j++)
+				ipc_demux[type][j] = ipc_demux[type][j + 1];
+			ipc_demux[type][IPC_KOBJECT_DEMUX_MAX - 1] = NULL;
+			break;
+		}
+	ipc_unlock(f);
+}
+
+struct ipc_port *ipc_kobject_alloc(enum ipc_kotype type, void *obj)
+{
+	unsigned long f = ipc_lock();
+	struct ipc_port *port = ipc_port_alloc();
+
+	if (port) {
+		port->kotype = type;
+		port->kobject = obj;
+	}
+	ipc_unlock(f);
+	return port;
+}
+
+void ipc_kobject_destroy(struct ipc_port *port)
+{
+	if (port == NULL)
+		return;
+	unsigned long f = ipc_lock();
+
+	ipc_port_destroy(port);
+	ipc_port_release(port);
+	ipc_unlock(f);
+}
+
+void *ipc_kobject_lookup(struct ipc_space *space, mach_port_name_t name, enum ipc_kotype type)
+{
+	void *obj = NULL;
+	unsigned long f = ipc_lock();
+	struct ipc_entry *e = ipc_entry_lookup(space, name);
+
+	if (e && (e->type & MACH_PORT_TYPE_SEND_RIGHTS)) {
+		struct ipc_port *port = e->object;
+
+		if (port->active && port->kotype == type)
+			obj = port->kobject;
+	}
+	ipc_unlock(f);
+	return obj;
+}
+
+mach_port_name_t ipc_kobject_send_right(struct ipc_space *space, struct ipc_port *port)
+{
+	mach_port_name_t name = MACH_PORT_NULL;
+
+	if (space == NULL || port == NULL)
+		return MACH_PORT_NULL;
+	unsigned long f = ipc_lock();
+
+	if (port->active) {
+		ipc_port_make_send(port);
+		if (ipc_right_copyout(space, port, MACH_MSG_TYPE_PORT_SEND, &name) != KERN_SUCCESS)
+			name = MACH_PORT_NULL;
+	}
+	ipc_unlock(f);
+	return name;
+}
+
+/* [i] Gives up the right name holds of type in the kernel space (one send reference). */
+static void kobject_release_name(mach_port_name_t name, mach_msg_type_name_t type)
+{
+	struct ipc_entry *e;
+
+	if (!MACH_PORT_VALID(name) || (e = ipc_entry_lookup(ipc_space_kernel, name)) == NULL)
+		return;
+	if (type == MACH_MSG_TYPE_PORT_SEND && (e->type & MACH_PORT_TYPE_SEND) && e->urefs > 1) {
+		e->urefs--;
+		return;
+	}
+	if (type == MACH_MSG_TYPE_PORT_SEND && (e->type & MACH_PORT_TYPE_RECEIVE)) {
+		struct ipc_port *port = e->object;
+
+		/* The entry keeps its reference for the receive right. */
+		e->type &= ~MACH_PORT_TYPE_SEND;
+		e->urefs = 0;
+		ipc_port_reference(port);
+		ipc_right_release(port, MACH_MSG_TYPE_PORT_SEND);
+		return;
+	}
+	ipc_right_destroy(ipc_space_kernel, name, e);
+}
+
+/*
+ * Destroys what a request received into the kernel space carried: body
+ * rights (names there) and out-of-line buffers.  The layout was checked
+ * when the request was copied in.
+ */
+static void kobject_destroy_body(mach_msg_header_t *in)
+{
+	uint8_t *base = (uint8_t *)in;
+	uint32_t off = sizeof(*in), size = in->msgh_size;
+
+	if (!(in->msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return;
+	while (off + sizeof(mach_msg_type_t) <= size) {
+		mach_msg_type_t t;
+		uint32_t name, bits, number, hlen = sizeof(t);
+
+		memcpy(&t, base + off, sizeof(t));
+		name = t.msgt_name;
+		bits = t.msgt_size;
+		number = t.msgt_number;
+		if (t.msgt_longform) {
+			mach_msg_type_long_t lt;
+
+			memcpy(&lt, base + off, sizeof(lt));
+			name = lt.msgtl_name;
+			bits = lt.msgtl_size;
+			number = lt.msgtl_number;
+			hlen = sizeof(lt);
+		}
+		uint32_t dpos = off + hlen;
+		uint64_t length = ((uint64_t)number * bits + 7) / 8;
+		bool is_port = MACH_MSG_TYPE_PORT_ANY(name);
+		mach_port_name_t *names;
+
+		if (t.msgt_inline) {
+			names = (mach_port_name_t *)(base + dpos);
+			off = dpos + (uint32_t)((length + 3) & ~3ull);
+		} else {
+			uint64_t addr;
+
+			memcpy(&addr, base + dpos, sizeof(addr));
+			names = (mach_port_name_t *)addr;
+			off = dpos + sizeof(addr);
+		}
+		if (is_port && names) {
+			unsigned long f = ipc_lock();
+
+			for (uint32_t j = 0; j < number; j++) {
+				mach_port_name_t n;
+
+				memcpy(&n, &names[j], sizeof(n));
+				kobject_release_name(n, name);
+			}
+			ipc_unlock(f);
+		}
+		if (!t.msgt_inline)
+			kfree(names);
+	}
+}
+
+/* The reply a MIG server writes for an id it does not know. */
+static void kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
+{
+	mig_reply_header_t *r = (mig_reply_header_t *)out;
+
+	memset(r, 0, sizeof(*r));
+	r->Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(in->msgh_bits), 0);
+	r->Head.msgh_size = sizeof(*r);
+	r->Head.msgh_remote_port = in->msgh_remote_port;
+	r->Head.msgh_local_port = MACH_PORT_NULL;
+	r->Head.msgh_id = in->msgh_id + 100;
+	r->RetCodeType = (mach_msg_type_t){ .msgt_name = MACH_MSG_TYPE_INTEGER_32,
+		                            .msgt_size = 32,
+		                            .msgt_number = 1,
+		                            .msgt_inline = 1 };
+	r->RetCode = MIG_BAD_ID;
+}
+
+void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
+{
+	struct ipc_io io = { .space = ipc_space_kernel, .map = NULL, .kern = true };
+	mach_msg_size_t size = kmsg->size;
+	mach_msg_header_t *in = kalloc(size), *out = kalloc(IPC_KOBJECT_REPLY_MAX);
+	ipc_kobject_demux_t demux[IPC_KOBJECT_DEMUX_MAX];
+	unsigned long f;
+
+	if (in == NULL || out == NULL) {
+		kfree(in);
+		kfree(out);
+		ipc_kmsg_destroy_unlocked(kmsg); /* the reply right's notification says it failed */
+		return;
+	}
+	f = ipc_lock();
+	enum ipc_kotype type = kmsg->remote->kotype;
+
+	memcpy(demux, ipc_demux[type], sizeof(demux));
+	ipc_unlock(f);
+	ipc_kmsg_copyout(&io, kmsg, (uintptr_t)in, 0, false);
+
+	bool handled = false;
+
+	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX && demux[i] && !handled; i++) {
+		memset(out, 0, sizeof(mig_reply_header_t));
+		handled = demux[i](in, out);
+	}
+	if (!handled)
+		kobject_bad_id(in, out);
+	f = ipc_lock();
+	kobject_release_name(in->msgh_local_port, MACH_MSGH_BITS_LOCAL(in->msgh_bits));
+	ipc_unlock(f);
+
+	kern_return_t rc = KERN_SUCCESS;
+
+	if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
+	    out->msgh_size >= sizeof(mig_reply_header_t))
+		rc = ((mig_reply_header_t *)out)->RetCode;
+	if (rc != KERN_SUCCESS && rc != MIG_NO_REPLY)
+		kobject_destroy_body(in);
+	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port)) {
+		struct ipc_kmsg *reply;
+		mach_msg_return_t mr = ipc_kmsg_get(&io, (uintptr_t)out, out->msgh_size, &reply);
+
+		if (mr == MACH_MSG_SUCCESS)
+			mr = ipc_kmsg_copyin(&io, reply);
+		else {
+			f = ipc_lock();
+			kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
+			ipc_unlock(f);
+		}
+		if (mr == MACH_SEND_INVALID_HEADER || mr == MACH_SEND_INVALID_DEST ||
+		    mr == MACH_SEND_INVALID_REPLY) {
+			f = ipc_lock();
+			kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
+			ipc_unlock(f);
+		}
+		if (mr == MACH_MSG_SUCCESS &&
+		    ipc_mqueue_send(reply, MACH_SEND_ALWAYS, 0) != MACH_MSG_SUCCESS)
+			ipc_kmsg_destroy_unlocked(reply);
+	}
+	kfree(in);
+	kfree(out);
+}
+
+kern_return_t ipc_task_init(struct task *task)
+{
+	kern_return_t kr = ipc_space_create(&task->itk_space);
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	task->itk_self = ipc_kobject_alloc(IKOT_TASK, task);
+	if (task->itk_self == NULL) {
+		ipc_space_destroy(task->itk_space);
+		task->itk_space = NULL;
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	return KERN_SUCCESS;
+}
+
+void ipc_task_terminate(struct task *task)
+{
+	struct ipc_port *port = task->itk_self;
+
+	task->itk_self = NULL;
+	ipc_kobject_destroy(port);
+	if (task->itk_space)
+		ipc_space_terminate(task->itk_space);
+}
+
+void ipc_task_free(struct task *task)
+{
+	ipc_task_terminate(task);
+	ipc_space_destroy(task->itk_space);
+	task->itk_space = NULL;
+}
+
+void ipc_thread_free(struct thread *thread)
+{
+	struct ipc_port *port = thread->ith_self;
+
+	thread->ith_self = NULL;
+	ipc_kobject_destroy(port);
+}
+
+mach_port_name_t ipc_trap_task_self(void)
+{
+	struct task *task = task_current();
+	struct ipc_port *port;
+
+	if (task == NULL || (port = task->itk_self) == NULL)
+		return MACH_PORT_NULL;
+	return ipc_kobject_send_right(task->itk_space, port);
+}
+
+mach_port_name_t ipc_trap_thread_self(void)
+{
+	struct thread *self = thread_current();
+	struct task *task = self->task;
+
+	if (task == NULL)
+		return MACH_PORT_NULL;
+	if (self->ith_self == NULL) {
+		/* Only the thread itself creates its port: no race. */
+		self->ith_self = ipc_kobject_alloc(IKOT_THREAD, self);
+		if (self->ith_self == NULL)
+			return MACH_PORT_NULL;
+	}
+	return ipc_kobject_send_right(task->itk_space, self->ith_self);
+}
+
+mach_port_name_t ipc_trap_host_self(void)
+{
+	struct task *task = task_current();
+
+	return task ? ipc_kobject_send_right(task->itk_space, ipc_host) : MACH_PORT_NULL;
+}
+
+mach_port_name_t ipc_trap_reply_port(void)
+{
+	struct task *task = task_current();
+	mach_port_name_t name = MACH_PORT_NULL;
+
+	if (task == NULL || task->itk_space == NULL)
+		return MACH_PORT_NULL;
+	unsigned long f = ipc_lock();
+	struct ipc_port *port = ipc_port_alloc();
+
+	if (port && ipc_right_copyout(task->itk_space, port, MACH_MSG_TYPE_PORT_RECEIVE, &name) !=
+	                KERN_SUCCESS)
+		name = MACH_PORT_NULL;
+	ipc_unlock(f);
+	return name;
+}

@@ -1,0 +1,307 @@
+/*
+ * mach_msg: send, receive, and send-then-receive (the RPC path).
+ *
+ * Send: the message is read and copied in (ipc_kmsg.c), then queued on
+ * its destination.  A full queue (msgcount >= qlimit) blocks the sender
+ * until a receive makes room, the timeout passes (MACH_SEND_TIMEOUT:
+ * MACH_SEND_TIMED_OUT) or the thread is interrupted; messages on a
+ * send-once right always go through, as in Mach.  A message that cannot
+ * be sent after its copyin (timeout, interruption, the port died) goes
+ * back to the sender's buffer with its rights, as GNU Mach's
+ * "pseudo-receive" does.  A message to a kernel object's port is
+ * dispatched at once, in the sender's thread (ipc_kobject.c).
+ *
+ * Receive: from a port (not in a set: MACH_RCV_IN_SET) or a port set.
+ * A message bigger than rcv_size is left queued with MACH_RCV_LARGE
+ * (msgh_size tells the size needed), else it is dequeued and destroyed
+ * and only its header is written back, as GNU Mach does; both return
+ * MACH_RCV_TOO_LARGE.
+ *
+ * Deliberate deviation from GNU Mach: a receive into a buffer at a
+ * kernel address fails with MACH_RCV_INVALID_DATA (GNU Mach writes the
+ * message there); see docs/ipc.md.
+ */
+#include <stddef.h>
+
+#include "ipc/ipc_kmsg.h"
+#include "ipc/ipc_kobject.h"
+#include "ipc/ipc_port.h"
+#include "ipc/ipc_space.h"
+#include "ipc/mach_msg.h"
+#include "kern/perf_analysis.h"
+#include "kern/sched.h"
+#include "kern/task.h"
+#include "kern/thread.h"
+
+#define MS_NS 1000000ull
+
+mach_msg_return_t ipc_mqueue_send(struct ipc_kmsg *kmsg, mach_msg_option_t option,
+                                  mach_msg_timeout_t timeout)
+{
+	struct ipc_port *port = kmsg->remote;
+	bool always =
+	    (option & MACH_SEND_ALWAYS) || kmsg->remote_type == MACH_MSG_TYPE_PORT_SEND_ONCE;
+	unsigned long f = ipc_lock();
+
+	if (kmsg->circular) {
+		/* It carries its destination's receive right: nobody could ever receive it. */
+		ipc_kmsg_destroy(kmsg);
+		ipc_unlock(f);
+		return MACH_MSG_SUCCESS;
+	}
+	for (;;) {
+		if (!port->active) {
+			ipc_unlock(f);
+			return MACH_SEND_INVALID_DEST;
+		}
+		if (port->kotype != IKOT_NONE) {
+			ipc_unlock(f);
+			ipc_kobject_dispatch(kmsg);
+			return MACH_MSG_SUCCESS;
+		}
+		if (ipc_mqueue_enqueue(kmsg, always)) {
+			ipc_unlock(f);
+			return MACH_MSG_SUCCESS;
+		}
+		if ((option & MACH_SEND_TIMEOUT) && timeout == 0) {
+			ipc_unlock(f);
+			return MACH_SEND_TIMED_OUT;
+		}
+		thread_assert_wait(&port->msgcount);
+		if (option & MACH_SEND_TIMEOUT)
+			thread_set_timeout(timeout * MS_NS);
+		ipc_unlock(f);
+		int r = thread_block();
+
+		f = ipc_lock();
+		if (r == THREAD_TIMED_OUT) {
+			ipc_unlock(f);
+			return MACH_SEND_TIMED_OUT;
+		}
+		if (r == THREAD_INTERRUPTED) {
+			ipc_unlock(f);
+			return MACH_SEND_INTERRUPTED;
+		}
+	}
+}
+
+/* [i] The first message of port or of any member of pset, dequeued if it fits. */
+static struct ipc_kmsg *mqueue_take(struct ipc_port *port, mach_msg_size_t rcv_size, bool large,
+                                    mach_msg_return_t *mr, mach_port_seqno_t *seqno)
+{
+	struct ipc_kmsg *kmsg = port->q_head;
+
+	if (kmsg->size > rcv_size && large) {
+		*mr = MACH_RCV_TOO_LARGE;
+		return kmsg;
+	}
+	port->q_head = kmsg->next;
+	if (port->q_head == NULL)
+		port->q_tail = NULL;
+	port->msgcount--;
+	*seqno = port->seqno++;
+	thread_wakeup_one(&port->msgcount);
+	*mr = kmsg->size > rcv_size ? MACH_RCV_TOO_LARGE : MACH_MSG_SUCCESS;
+	return kmsg;
+}
+
+/*
+ * Waits for a message on name.  Returns it dequeued with MACH_MSG_SUCCESS,
+ * or MACH_RCV_TOO_LARGE with *kmsgp the dequeued message (not RCV_LARGE)
+ * or NULL and *needed its size (RCV_LARGE); else an error.
+ */
+static mach_msg_return_t mqueue_receive(struct ipc_space *space, mach_port_name_t name,
+                                        mach_msg_option_t option, mach_msg_size_t rcv_size,
+                                        mach_msg_timeout_t timeout, struct ipc_kmsg **kmsgp,
+                                        mach_port_seqno_t *seqno, mach_msg_size_t *needed)
+{
+	unsigned long f = ipc_lock();
+	struct ipc_entry *e = ipc_entry_lookup(space, name);
+	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+	struct ipc_port *port = NULL;
+	struct ipc_pset *pset = NULL;
+
+	if (e == NULL || !(e->type & (MACH_PORT_TYPE_RECEIVE | MACH_PORT_TYPE_PORT_SET))) {
+		ipc_unlock(f);
+		return MACH_RCV_INVALID_NAME;
+	}
+	if (e->type & MACH_PORT_TYPE_PORT_SET) {
+		pset = e->object;
+		pset->refs++;
+	} else {
+		port = e->object;
+		if (port->pset) {
+			ipc_unlock(f);
+			return MACH_RCV_IN_SET;
+		}
+		port->refs++;
+	}
+	for (;;) {
+		struct ipc_port *from = NULL;
+
+		if (pset) {
+			if (!pset->active) {
+				mr = MACH_RCV_PORT_DIED;
+				break;
+			}
+			for (struct ipc_port *m = pset->members; m; m = m->pset_next)
+				if (m->q_head) {
+					from = m;
+					break;
+				}
+		} else {
+			if (!port->active || port->receiver != space) {
+				mr = MACH_RCV_PORT_DIED;
+				break;
+			}
+			if (port->pset) {
+				mr = MACH_RCV_PORT_CHANGED;
+				break;
+			}
+			if (port->q_head)
+				from = port;
+		}
+		if (from) {
+			struct ipc_kmsg *kmsg =
+			    mqueue_take(from, rcv_size, option & MACH_RCV_LARGE, &mr, seqno);
+
+			if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE)) {
+				*needed = kmsg->size;
+				*kmsgp = NULL;
+			} else {
+				*kmsgp = kmsg;
+			}
+			break;
+		}
+		if ((option & MACH_RCV_TIMEOUT) && timeout == 0) {
+			mr = MACH_RCV_TIMED_OUT;
+			break;
+		}
+		thread_assert_wait(pset ? (event_t)&pset->members : (event_t)&port->q_head);
+		if (option & MACH_RCV_TIMEOUT)
+			thread_set_timeout(timeout * MS_NS);
+		ipc_unlock(f);
+		int r = thread_block();
+
+		f = ipc_lock();
+		if (r == THREAD_INTERRUPTED) {
+			mr = MACH_RCV_INTERRUPTED;
+			break;
+		}
+		if (r == THREAD_TIMED_OUT) {
+			/* One more look: a message may have come with the timeout. */
+			option |= MACH_RCV_TIMEOUT;
+			timeout = 0;
+		}
+	}
+	if (pset)
+		ipc_pset_release(pset);
+	else
+		ipc_port_release(port);
+	ipc_unlock(f);
+	return mr;
+}
+
+mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_option_t option,
+                               mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                               mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
+                               mach_port_name_t notify)
+{
+	mach_msg_return_t mr;
+
+	if (option & MACH_SEND_MSG) {
+		struct ipc_kmsg *kmsg;
+
+		mr = ipc_kmsg_get(io, msg, send_size, &kmsg);
+		if (mr != MACH_MSG_SUCCESS)
+			return mr;
+		mach_port_name_t dest = kmsg->msg.msgh_remote_port;
+
+		mr = ipc_kmsg_copyin(io, kmsg);
+		if (mr != MACH_MSG_SUCCESS)
+			return mr;
+		mach_msg_size_t size = kmsg->size;
+
+		/* IPC_SEND: the send proper (queueing or kernel dispatch), timed. */
+		PERF_TIME_BLOCK(
+		    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), size, dest,
+		    { mr = ipc_mqueue_send(kmsg, option & MACH_SEND_TIMEOUT, timeout); });
+		if (mr != MACH_MSG_SUCCESS) {
+			/* Not sent: it goes back to the sender, rights and all. */
+			mach_msg_return_t mr2 = ipc_kmsg_copyout(io, kmsg, msg, 0, true);
+
+			if (mr2 != MACH_MSG_SUCCESS && mr2 != MACH_RCV_INVALID_DATA)
+				mr |= mr2 & MACH_MSG_MASK;
+			return mr;
+		}
+	}
+	if (!(option & MACH_RCV_MSG))
+		return MACH_MSG_SUCCESS;
+
+	struct ipc_kmsg *kmsg = NULL;
+	mach_port_seqno_t seqno = 0;
+	mach_msg_size_t needed = 0;
+
+	/* IPC_RECEIVE: the wait and dequeue, timed (the copyout is the receiver's cost). */
+	PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+	                kmsg ? kmsg->size : needed, rcv_name, {
+		                mr = mqueue_receive(io->space, rcv_name, option, rcv_size, timeout,
+		                                    &kmsg, &seqno, &needed);
+	                });
+	if (mr == MACH_RCV_TOO_LARGE) {
+		if (kmsg == NULL) {
+			/* MACH_RCV_LARGE: the message stays; the caller learns its size. */
+			if (rcv_size >= offsetof(mach_msg_header_t, msgh_remote_port))
+				(void)ipc_io_write(io, &needed,
+				                   msg + offsetof(mach_msg_header_t, msgh_size),
+				                   sizeof(needed));
+			return mr;
+		}
+		/* Dequeued and destroyed; the header says what it was. */
+		mach_msg_header_t h = kmsg->msg;
+
+		h.msgh_bits = MACH_MSGH_BITS(0, kmsg->remote_type);
+		h.msgh_remote_port = MACH_PORT_NULL;
+		h.msgh_local_port = rcv_name;
+		h.msgh_seqno = seqno;
+		ipc_kmsg_destroy_unlocked(kmsg);
+		if (rcv_size >= sizeof(h))
+			(void)ipc_io_write(io, &h, msg, sizeof(h));
+		return mr;
+	}
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	return ipc_kmsg_copyout(io, kmsg, msg, seqno, false);
+}
+
+mach_msg_return_t mach_msg_kernel(struct ipc_space *space, mach_msg_header_t *msg,
+                                  mach_msg_option_t option, mach_msg_size_t send_size,
+                                  mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                  mach_msg_timeout_t timeout)
+{
+	struct ipc_io io = { .space = space, .map = NULL, .kern = true };
+
+	return ipc_mach_msg(&io, (uintptr_t)msg, option, send_size, rcv_size, rcv_name, timeout,
+	                    MACH_PORT_NULL);
+}
+
+mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
+                           mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                           mach_port_t rcv_name, mach_msg_timeout_t timeout, mach_port_t notify)
+{
+	return mach_msg_kernel(ipc_space_kernel, msg, option, send_size, rcv_size, rcv_name,
+	                       timeout);
+}
+
+mach_msg_return_t mach_msg_trap(uintptr_t msg, mach_msg_option_t option, mach_msg_size_t send_size,
+                                mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                mach_msg_timeout_t timeout, mach_port_name_t notify)
+{
+	struct task *task = task_current();
+
+	if (task == NULL || task->itk_space == NULL)
+		return MACH_SEND_INVALID_DEST;
+	struct ipc_io io = { .space = task->itk_space, .map = task->map, .kern = false };
+
+	return ipc_mach_msg(&io, msg, option, send_size, rcv_size, rcv_name, timeout, notify);
+}
