@@ -3,6 +3,7 @@
  * design is in ipc_kobject.h); IPC start-up; the self traps.
  */
 #include <mach/mig_errors.h>
+#include <mach/task_special_ports.h>
 #include <stddef.h>
 
 #include "ipc/ipc_kmsg.h"
@@ -216,6 +217,51 @@ static void kobject_destroy_body(mach_msg_header_t *in)
 	}
 }
 
+/*
+ * Every right a kernel routine puts in a reply was made for it (a new
+ * send right or a name taken out of some space) and has a name in the
+ * kernel space only for the trip.  MIG's COPY_SEND (mach_port_t, task_t
+ * ...) would leave the kernel a copy nobody releases: it becomes
+ * MOVE_SEND, which the receiver sees the same (PORT_SEND).
+ */
+static void kobject_reply_moves(mach_msg_header_t *out)
+{
+	uint8_t *base = (uint8_t *)out;
+	uint32_t off = sizeof(*out), size = out->msgh_size;
+
+	if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) || size > IPC_KOBJECT_REPLY_MAX)
+		return;
+	while (off + sizeof(mach_msg_type_t) <= size) {
+		mach_msg_type_t t;
+		uint32_t number, bits, hlen = sizeof(t);
+
+		memcpy(&t, base + off, sizeof(t));
+		number = t.msgt_number;
+		bits = t.msgt_size;
+		if (t.msgt_longform) {
+			mach_msg_type_long_t lt;
+
+			if (off + sizeof(lt) > size)
+				return;
+			memcpy(&lt, base + off, sizeof(lt));
+			if (lt.msgtl_name == MACH_MSG_TYPE_COPY_SEND) {
+				lt.msgtl_name = MACH_MSG_TYPE_MOVE_SEND;
+				memcpy(base + off, &lt, sizeof(lt));
+			}
+			number = lt.msgtl_number;
+			bits = lt.msgtl_size;
+			hlen = sizeof(lt);
+		} else if (t.msgt_name == MACH_MSG_TYPE_COPY_SEND) {
+			t.msgt_name = MACH_MSG_TYPE_MOVE_SEND;
+			memcpy(base + off, &t, sizeof(t));
+		}
+		if (t.msgt_inline)
+			off += hlen + (uint32_t)((((uint64_t)number * bits + 7) / 8 + 3) & ~3ull);
+		else
+			off += hlen + sizeof(uint64_t);
+	}
+}
+
 /* The reply a MIG server writes for an id it does not know. */
 static void kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
 {
@@ -276,6 +322,8 @@ void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 		kobject_destroy_body(in);
 	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port)) {
 		struct ipc_kmsg *reply;
+
+		kobject_reply_moves(out);
 		mach_msg_return_t mr = ipc_kmsg_get(&io, (uintptr_t)out, out->msgh_size, &reply);
 
 		if (mr == MACH_MSG_SUCCESS)
@@ -314,11 +362,82 @@ kern_return_t ipc_task_init(struct task *task)
 	return KERN_SUCCESS;
 }
 
+struct ipc_port *ipc_thread_port(struct thread *thread)
+{
+	unsigned long f = ipc_lock();
+
+	if (thread->ith_self == NULL) {
+		struct ipc_port *port = ipc_port_alloc();
+
+		if (port) {
+			port->kotype = IKOT_THREAD;
+			port->kobject = thread;
+		}
+		thread->ith_self = port;
+	}
+	struct ipc_port *port = thread->ith_self;
+
+	ipc_unlock(f);
+	return port;
+}
+
+static struct ipc_port **ipc_task_special_slot(struct task *task, int which)
+{
+	switch (which) {
+	case TASK_BOOTSTRAP_PORT:
+		return &task->itk_bootstrap;
+	case TASK_EXCEPTION_PORT:
+		return &task->itk_exception;
+	case TASK_HOST_PRIV_PORT:
+		return &task->itk_host_priv;
+	default:
+		return NULL;
+	}
+}
+
+kern_return_t ipc_task_set_special_right(struct task *task, int which, struct ipc_port *right)
+{
+	struct ipc_port **slot = ipc_task_special_slot(task, which);
+
+	if (slot == NULL)
+		return KERN_INVALID_ARGUMENT;
+	struct ipc_port *old = *slot;
+
+	/* A dying task keeps nothing: its rights were released already. */
+	*slot = task->itk_self ? right : NULL;
+	if (task->itk_self == NULL)
+		ipc_right_release(right, MACH_MSG_TYPE_PORT_SEND);
+	ipc_right_release(old, MACH_MSG_TYPE_PORT_SEND);
+	return KERN_SUCCESS;
+}
+
+kern_return_t ipc_task_set_special(struct task *task, int which, struct ipc_port *port)
+{
+	if (ipc_task_special_slot(task, which) == NULL)
+		return KERN_INVALID_ARGUMENT;
+	unsigned long f = ipc_lock();
+	struct ipc_port *right = port && port->active ? ipc_port_make_send(port) : NULL;
+	kern_return_t kr = ipc_task_set_special_right(task, which, right);
+
+	ipc_unlock(f);
+	return kr;
+}
+
 void ipc_task_terminate(struct task *task)
 {
 	struct ipc_port *port = task->itk_self;
+	unsigned long f = ipc_lock();
 
 	task->itk_self = NULL;
+	for (int which = TASK_EXCEPTION_PORT; which <= TASK_HOST_PRIV_PORT; which++) {
+		struct ipc_port **slot = ipc_task_special_slot(task, which);
+
+		if (slot && *slot) {
+			ipc_right_release(*slot, MACH_MSG_TYPE_PORT_SEND);
+			*slot = NULL;
+		}
+	}
+	ipc_unlock(f);
 	ipc_kobject_destroy(port);
 	if (task->itk_space)
 		ipc_space_terminate(task->itk_space);
@@ -356,13 +475,9 @@ mach_port_name_t ipc_trap_thread_self(void)
 
 	if (task == NULL)
 		return MACH_PORT_NULL;
-	if (self->ith_self == NULL) {
-		/* Only the thread itself creates its port: no race. */
-		self->ith_self = ipc_kobject_alloc(IKOT_THREAD, self);
-		if (self->ith_self == NULL)
-			return MACH_PORT_NULL;
-	}
-	return ipc_kobject_send_right(task->itk_space, self->ith_self);
+	struct ipc_port *port = ipc_thread_port(self);
+
+	return port ? ipc_kobject_send_right(task->itk_space, port) : MACH_PORT_NULL;
 }
 
 mach_port_name_t ipc_trap_host_self(void)

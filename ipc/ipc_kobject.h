@@ -61,6 +61,24 @@ void ipc_kobject_dispatch(struct ipc_kmsg *kmsg);
 struct ipc_port *ipc_host_port(void);
 struct ipc_port *ipc_host_priv_port(void);
 
+/* thread's kernel port, made on first use; NULL without memory. */
+struct ipc_port *ipc_thread_port(struct thread *thread);
+
+/*
+ * Sets task's special port which (TASK_BOOTSTRAP_PORT, _EXCEPTION_PORT,
+ * _HOST_PRIV_PORT) to a new send right for port (NULL: none), releasing
+ * the previous one.  KERN_INVALID_ARGUMENT for another which.
+ */
+kern_return_t ipc_task_set_special(struct task *task, int which, struct ipc_port *port);
+/* The same, consuming a carried send right ([i]: the ipc lock held). */
+kern_return_t ipc_task_set_special_right(struct task *task, int which, struct ipc_port *right);
+
+/*
+ * Registers the kernel's MIG servers (mach, mach_port, mach_host) and
+ * the exit-status server for the kobject types.  Once, after ipc_init.
+ */
+void ipc_servers_init(void);
+
 /* Task and thread hooks (kern/task.c, kern/thread.c). */
 kern_return_t ipc_task_init(struct task *task); /* space and task port */
 void ipc_task_terminate(struct task *task);     /* every right released, port dead */

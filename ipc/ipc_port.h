@@ -49,7 +49,8 @@ enum ipc_kotype {
 	IKOT_THREAD,
 	IKOT_HOST,
 	IKOT_HOST_PRIV,
-	IKOT_TEST, /* ktest's hand-written servers */
+	IKOT_TEST,      /* ktest's hand-written servers */
+	IKOT_BOOTSTRAP, /* the module runner's bootstrap port for a task (kern/bootstrap.c) */
 	IKOT_MAX,
 };
 

@@ -3,9 +3,11 @@
  * "user" or as the bootstrap task (the module string syntax and the
  * output format are in bootstrap.h).
  */
+#include <mach/task_special_ports.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ipc/ipc_kobject.h"
 #include "kern/bootstrap.h"
 #include "kern/clock.h"
 #include "kern/cmdline.h"
@@ -38,9 +40,11 @@ struct bs_module {
 	int expect_status;       /* expect=exit:N */
 	const char *expect_kind; /* expect=killed:KIND, NULL: any kind */
 	uint64_t timeout_ns;
+	bool priv;         /* priv=1: gets the privileged host port */
 	const char *error; /* the module string is malformed */
 	/* While it runs. */
 	struct task *task;
+	struct ipc_port *bootstrap; /* its bootstrap port: receives its exit status */
 	char *capture;
 	kern_return_t start_kr;
 	bool timed_out;
@@ -112,6 +116,13 @@ static bool bs_option(struct bs_module *m, char *w)
 		m->group = w[6] ? w + 6 : NULL;
 		return true;
 	}
+	if (strncmp(w, "priv=", 5) == 0) {
+		if (strcmp(w + 5, "0") == 0 || strcmp(w + 5, "1") == 0)
+			m->priv = w[5] == '1';
+		else
+			m->error = "bad priv= (0 or 1)";
+		return true;
+	}
 	if (strncmp(w, "timeout=", 8) == 0) {
 		if (bs_parse_int(w + 8, &v) && v > 0)
 			m->timeout_ns = (uint64_t)v * 1000000000ull;
@@ -172,6 +183,12 @@ static void bs_start(struct bs_module *m, const char *prefix, bool capture)
 	if (m->start_kr != KERN_SUCCESS)
 		return;
 	strlcpy(m->task->console_prefix, prefix, sizeof(m->task->console_prefix));
+	/* ipc: the runner is its bootstrap port (exit status); the host_priv port if asked. */
+	m->bootstrap = ipc_kobject_alloc(IKOT_BOOTSTRAP, m->task);
+	if (m->bootstrap)
+		ipc_task_set_special(m->task, TASK_BOOTSTRAP_PORT, m->bootstrap);
+	if (m->priv)
+		ipc_task_set_special(m->task, TASK_HOST_PRIV_PORT, ipc_host_priv_port());
 	if (capture) {
 		m->capture = kalloc(BS_CAPTURE_SIZE);
 		if (m->capture)
@@ -257,6 +274,8 @@ static void bs_finish(struct bs_module *m, struct ktest_run *run)
 	if (!ok)
 		kprintf("    # user: %s: %s\n", m->name, why);
 	ktest_report(run, m->name, ok, NULL);
+	ipc_kobject_destroy(m->bootstrap); /* before the task can go: it names it */
+	m->bootstrap = NULL;
 	if (m->task)
 		task_deallocate(m->task);
 	m->task = NULL;
@@ -320,6 +339,26 @@ void bootstrap_init(void)
 	ktest_register_dynamic(&bs_user_suite);
 }
 
+/*
+ * issue 6: every module starts, all at once: the first is the bootstrap
+ * task (it holds the privileged host port), the others (the workloads
+ * next to perfctl) only with priv=1.  Waits for them all, in order.
+ */
+static void bs_report(struct bs_module *m)
+{
+	if (m->start_kr != KERN_SUCCESS) {
+		kprintf("bootstrap: cannot start %s: %s\n", m->name,
+		        m->error ? m->error : mach_error_name(m->start_kr));
+		return;
+	}
+	task_wait(m->task, 0);
+	if (m->task->end == TASK_EXITED)
+		kprintf("bootstrap: task %s exited with status %d\n", m->name,
+		        m->task->exit_status);
+	else
+		kprintf("bootstrap: task %s was killed (%s)\n", m->name, m->task->kill_kind);
+}
+
 void bootstrap_main(void)
 {
 	unsigned n;
@@ -327,28 +366,25 @@ void bootstrap_main(void)
 
 	if (n == 0)
 		return;
-	struct bs_module *m = kalloc(sizeof(*m));
+	struct bs_module *m = kalloc(n * sizeof(*m));
 
 	if (m == NULL) {
 		kprintf("bootstrap: out of memory\n");
 		return;
 	}
-	bs_parse(&mods[0], m);
-	bs_start(m, "", false);
-	if (m->start_kr != KERN_SUCCESS) {
-		kprintf("bootstrap: cannot start %s: %s\n", m->name,
-		        m->error ? m->error : mach_error_name(m->start_kr));
-	} else {
-		kprintf("bootstrap: started %s as task %u\n", m->name, m->task->id);
-		task_wait(m->task, 0);
-		if (m->task->end == TASK_EXITED)
-			kprintf("bootstrap: task %s exited with status %d\n", m->name,
-			        m->task->exit_status);
-		else
-			kprintf("bootstrap: task %s was killed (%s)\n", m->name,
-			        m->task->kill_kind);
+	for (unsigned i = 0; i < n; i++) {
+		bs_parse(&mods[i], &m[i]);
+		if (i == 0)
+			m[i].priv = true; /* the bootstrap task holds the privileged host port */
+		bs_start(&m[i], "", false);
+		if (m[i].start_kr == KERN_SUCCESS)
+			kprintf("bootstrap: started %s as task %u\n", m[i].name, m[i].task->id);
 	}
-	if (m->task)
-		task_deallocate(m->task);
+	for (unsigned i = 0; i < n; i++) {
+		bs_report(&m[i]);
+		ipc_kobject_destroy(m[i].bootstrap);
+		if (m[i].task)
+			task_deallocate(m[i].task);
+	}
 	kfree(m);
 }

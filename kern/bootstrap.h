@@ -2,7 +2,7 @@
  * The boot modules become tasks.  Each multiboot module is a static ELF
  * executable; its string is
  *
- *	PATH [ARG...] [expect=exit:N | expect=killed[:KIND]] [group=G] [timeout=SECS]
+ *	PATH [ARG...] [expect=exit:N | expect=killed[:KIND]] [group=G] [timeout=SECS] [priv=1]
  *
  * Words of the form key=value with a key listed here are options for the
  * runner and are taken out of argv; every other word is an argument:
@@ -14,6 +14,15 @@
  *	group	modules with the same group, next to each other, start
  *		together and are waited for together
  *	timeout	seconds a test may run before it is terminated (default 30)
+ *	priv	1: the task gets the privileged host port as its
+ *		TASK_HOST_PRIV_PORT special port (default 0; the bootstrap
+ *		task always gets it)
+ *
+ * Every task started here has the runner as its bootstrap port
+ * (TASK_BOOTSTRAP_PORT): libmach's _exit sends its exit status there
+ * (<mach/task_special_ports.h>) before task_terminate(mach_task_self()),
+ * and the runner records it (TASK_EXITED).  A task that ends by
+ * task_terminate without that message counts as killed ("terminated").
  *
  * With ktest=user (or any ktest= pattern selecting "user", such as all)
  * the modules run in order as the KTAP suite "user", one case per module
@@ -22,7 +31,9 @@
  * case's result line follows it.  The output of tasks that run together
  * is held back until the group ends and then printed task by task, so
  * their KTAP does not interleave.  Without ktest=, bootstrap_main starts
- * the first module as the bootstrap task.
+ * every module at once (issue 6: perfctl next to the workloads): the
+ * first is the bootstrap task and holds the privileged host port, the
+ * others hold it only with priv=1.
  */
 #ifndef KERN_BOOTSTRAP_H
 #define KERN_BOOTSTRAP_H
@@ -30,7 +41,7 @@
 /* Registers the "user" ktest suite.  Before ktest_main. */
 void bootstrap_init(void);
 
-/* Starts the first module, if any, as the bootstrap task and waits for it. */
+/* Starts every module, the first as the bootstrap task, and waits for them all. */
 void bootstrap_main(void);
 
 #endif

@@ -24,6 +24,16 @@ __attribute__((weak)) uint64_t kalloc_objects_in_use(void)
 	return 0;
 }
 
+/* tests/kern/ktest_traps.c, in kernels built with the suites. */
+__attribute__((weak)) void ktest_traps_init(void)
+{
+}
+
+__attribute__((weak)) unsigned ipc_port_count(void)
+{
+	return 0;
+}
+
 bool ktest_glob(const char *pat, const char *s)
 {
 	while (*pat) {
@@ -171,18 +181,23 @@ static void kt_suite_begin(const char *suite, unsigned ncases, bool leak_check)
 	        ncases + (leak_check ? 1 : 0));
 }
 
-/* The leak check (pages0, objs0: counters before the suite) and the suite's line. */
+/*
+ * The leak check (pages0, objs0, ports0: counters before the suite) and
+ * the suite's line.
+ */
 static bool kt_suite_end(const char *suite, unsigned index, struct ktest_run *r, bool leak_check,
-                         uint64_t pages0, uint64_t objs0)
+                         uint64_t pages0, uint64_t objs0, unsigned ports0)
 {
 	if (leak_check) {
 		uint64_t pages1 = vm_page_free_count();
 		uint64_t objs1 = kalloc_objects_in_use();
-		bool ok = pages1 == pages0 && objs1 == objs0;
+		unsigned ports1 = ipc_port_count();
+		bool ok = pages1 == pages0 && objs1 == objs0 && ports1 == ports0;
 
 		if (!ok)
-			kprintf("    # %s: free pages %lu -> %lu, allocator objects %lu -> %lu\n",
-			        suite, pages0, pages1, objs0, objs1);
+			kprintf("    # %s: free pages %lu -> %lu, allocator objects %lu -> %lu, "
+			        "ports %u -> %u\n",
+			        suite, pages0, pages1, objs0, objs1, ports0, ports1);
 		ktest_report(r, "no_leaks", ok, NULL);
 	}
 	kprintf("%sok %u %s\n", r->failed ? "not " : "", index, suite);
@@ -196,9 +211,10 @@ static bool kt_run_dynamic(const struct ktest_dynamic *d, unsigned index, struct
 	kt_suite_begin(d->suite, d->ncases(), true);
 	uint64_t pages0 = vm_page_free_count();
 	uint64_t objs0 = kalloc_objects_in_use();
+	unsigned ports0 = ipc_port_count();
 
 	d->run(&r);
-	return kt_suite_end(d->suite, index, &r, true, pages0, objs0);
+	return kt_suite_end(d->suite, index, &r, true, pages0, objs0, ports0);
 }
 
 static bool kt_run_suite(const char *patterns, const char *suite, unsigned index,
@@ -218,6 +234,7 @@ static bool kt_run_suite(const char *patterns, const char *suite, unsigned index
 	kt_suite_begin(suite, ncases, leak_check);
 	uint64_t pages0 = vm_page_free_count();
 	uint64_t objs0 = kalloc_objects_in_use();
+	unsigned ports0 = ipc_port_count();
 
 	for (const struct ktest_case *c = __ktest_start; c < __ktest_end; c++) {
 		if (strcmp(c->suite, suite) != 0 || !kt_case_selected(patterns, c))
@@ -227,7 +244,7 @@ static bool kt_run_suite(const char *patterns, const char *suite, unsigned index
 		c->fn(&kt);
 		ktest_report(&r, c->name, !kt.failed, kt.skip_reason);
 	}
-	return kt_suite_end(suite, index, &r, leak_check, pages0, objs0);
+	return kt_suite_end(suite, index, &r, leak_check, pages0, objs0, ports0);
 }
 
 static bool kt_dynamic_selected(const char *patterns, const struct ktest_dynamic *d)
@@ -244,6 +261,7 @@ void ktest_main(void)
 
 	if (!patterns)
 		return;
+	ktest_traps_init(); /* the test programs' traps: only in test runs */
 	for (const struct ktest_case *c = __ktest_start; c < __ktest_end; c++)
 		if (kt_case_selected(patterns, c) && kt_first_of_suite(c, patterns))
 			nsuites++;

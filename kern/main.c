@@ -4,11 +4,14 @@
  */
 #include <stdint.h>
 
+#include "ipc/ipc_kobject.h"
 #include "ipc/ipc_port.h"
 #include "kern/bootstrap.h"
 #include "kern/clock.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
+#include "kern/hostchan.h"
+#include "kern/ipc_perf_monitor.h"
 #include "kern/kalloc.h"
 #include "kern/ktest.h"
 #include "kern/panic.h"
@@ -51,9 +54,12 @@ void kmain(uint32_t magic, uint64_t mbi_pa)
 	vm_fault_init();
 	clock_init();
 	sched_init();
-	perf_analysis_init(); /* perf: the engine's buffers, before anything records */
-	ipc_init();           /* ipc: zones, the kernel space, the host ports */
+	perf_analysis_init();    /* perf: the engine's buffers, before anything records */
+	ipc_init();              /* ipc: zones, the kernel space, the host ports */
+	ipc_servers_init();      /* ipc: the kernel's MIG servers (kern/ipc_tt.c) */
+	ipc_perf_monitor_init(); /* perf: the perf_monitor RPC server and alert sender */
 	syscall_init();
+	hostchan_init(); /* issue 6: the host channel on COM2 */
 
 	intr_enable();
 	bootstrap_init();

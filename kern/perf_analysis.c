@@ -16,9 +16,17 @@
  *	ring: reserve, fill the 32 bytes, commit (pa_write)
  *	restore interrupts (pushq; popfq)
  *
- * The statistics-only path is kept free of register saves: the raw record
- * is written by a second, out-of-line function (pa_record_full,
- * pa_timed_full) called last, which restores the interrupt state itself.
+ * perf_event_record, the untimed probe and the most frequent, is written
+ * by hand (x86_64/perf_md.h, PERF_MD_RECORD_ASM): 19 instructions when
+ * only statistics are kept, 49 with a raw record, plus 10 at the probe
+ * site.  What keeps it that short: the caller's flags stay on the stack
+ * (pushfq; cli ... popfq); the TSC is stored raw in the record and
+ * converted to ns by the reader (perf_read_samples); the rate limit is
+ * one signed compare (perf_ratelimit.h); the ring needs one compare of
+ * the slot's commit word to know whether it overwrites an unread record
+ * or is full (perf_ring_reserve_excl), and circular mode writes no drop
+ * note; the record is five stores, no division or multiplication
+ * anywhere.  The timed paths are C built from the same pieces (pa_put).
  *
  * Interrupt safety: masking, not nesting-safe updates
  * --------------------------------------------------
@@ -74,8 +82,9 @@
  *
  * Units: statistics and records are in ns (tsc_to_ns); under icount the
  * TSC runs at exactly 1 GHz of guest instructions, so "ns" are
- * instructions, and records carry PERF_REC_F_ICOUNT.  The rate limiter
- * and the compensation work in TSC ticks.
+ * instructions, and records carry PERF_REC_F_ICOUNT.  The rate limiter,
+ * the compensation and the timestamps in the ring work in TSC ticks (a
+ * record's timestamp becomes ns when it is read).
  */
 #include <stddef.h>
 
@@ -84,6 +93,7 @@
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "kern/perf_analysis.h"
+#include "kern/perf_alert.h" /* alerts: the threshold check in perf_time_end */
 #include "kern/perf_internal.h"
 #include "kern/printf.h"
 #include "kern/sched.h"
@@ -173,6 +183,11 @@ uint64_t pa_ticks_to_ns(uint64_t ticks)
 	return pa_ns(ticks);
 }
 
+uint64_t pa_ts_to_ns(uint64_t ticks)
+{
+	return pa_ns(ticks - pa_tick0);
+}
+
 uint32_t perf_cur_thread_id(void)
 {
 	struct thread *t = cpu_current()->thread;
@@ -197,89 +212,98 @@ uint32_t perf_pf_bits(uint64_t error, bool resolved)
 
 /* ---- the record path ---- */
 
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are built as words");
+/*
+ * The record path's functions are leaves with interrupts masked: they keep
+ * no frame pointer (3 instructions per probe) since nothing can unwind
+ * through them.
+ */
+#define PA_HOT __attribute__((optimize("omit-frame-pointer")))
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "event, flags, cpu stored as one word");
+_Static_assert(offsetof(struct perf_record, cpu) == offsetof(struct perf_record, event) + 2,
+               "event, flags, cpu stored as one word");
 
 /*
- * A record's second and fourth 8-byte words, built in registers:
- * event | flags << 8 | cpu << 16 | task << 32 | thread << 48, and
- * duration_ns | data2 << 32 (include/mach/perf_event.h has the layout).
+ * The raw record, once the rate limit has said yes: reserve a slot, store
+ * the fields in place, commit.  The timestamp is stored as raw TSC ticks
+ * (perf_read_samples converts it to ns), and header, data words and
+ * duration as the record's own fields, so that building it takes one
+ * store per field and no shifting.
  */
-static inline uint64_t pa_hdr(uint32_t ev, unsigned flags, uint32_t task, uint32_t thread)
+static inline __attribute__((always_inline)) void pa_put(struct pa_cpu *pc, uint64_t now,
+                                                         uint32_t hdr, uint32_t task,
+                                                         uint32_t thread, uint64_t d1, uint64_t dur,
+                                                         uint64_t d2)
 {
-	return ev | (uint64_t)flags << 8 | (uint64_t)(task & 0xffff) << 32 |
-	       (uint64_t)(thread & 0xffff) << 48;
-}
+	uint64_t seq;
+	struct perf_record *r = perf_ring_reserve_excl(&pc->ring, &seq);
 
-static inline uint64_t pa_tail(uint64_t dur_ns, uint64_t d2, uint64_t *hdr)
-{
+	if (PA_UNLIKELY(r == NULL))
+		return;
+	r->ts_ns = now;
+	__builtin_memcpy(&r->event, &hdr, sizeof(hdr)); /* event, flags, cpu */
+	r->task = (uint16_t)task;
+	r->thread = (uint16_t)thread;
+	r->data1 = d1;
+	r->duration_ns = (uint32_t)dur;
+	r->data2 = (uint32_t)d2;
 	if (PA_UNLIKELY(d2 > UINT32_MAX)) {
-		d2 = UINT32_MAX;
-		*hdr |= (uint64_t)PERF_REC_F_DATA2_SAT << 8;
+		r->data2 = UINT32_MAX;
+		r->flags |= PERF_REC_F_DATA2_SAT;
 	}
-	if (PA_UNLIKELY(dur_ns > UINT32_MAX)) {
-		dur_ns = UINT32_MAX;
-		*hdr |= (uint64_t)PERF_REC_F_DUR_SAT << 8;
+	if (PA_UNLIKELY(dur > UINT32_MAX)) {
+		r->duration_ns = UINT32_MAX;
+		r->flags |= PERF_REC_F_DUR_SAT;
 	}
-	return dur_ns | d2 << 32;
+	perf_ring_commit_excl(&pc->ring, seq);
 }
 
 /*
- * The raw record, once the rate limit has said yes: reserve, fill and
- * commit (hdr and tail are the record's second and fourth words, ts its
- * timestamp), then restore the interrupt state the probe found (fl).
- * Out of line and called last, as a tail call, so that the statistics-only
- * path before it needs no registers saved.
+ * perf_event_record is x86_64/perf_md.h's PERF_MD_RECORD_ASM: this C,
+ * written by hand (GCC's version spent a third more on register moves and
+ * saves):
+ *
+ *	mask interrupts; now = TSC; pc = this CPU's state;
+ *	if (perf_active_mask >> ev & 1) {
+ *		pc->ucount[ev]++;
+ *		if (perf_ratelimit_allow_excl(&pc->rl, now)) {
+ *			pc->self += pc->cost[PA_COST_UNTIMED][1];
+ *			pa_put(pc, now, ev | pc->hdr_bits, task, thread, d1, 0, d2);
+ *		} else {
+ *			pc->self += pc->cost[PA_COST_UNTIMED][0];
+ *		}
+ *	}
+ *	restore interrupts;
  */
-static inline __attribute__((always_inline)) void
-pa_write(struct pa_cpu *pc, uint64_t ts, uint64_t hdr, uint64_t d1, uint64_t tail, unsigned long fl)
-{
-	union {
-		struct perf_record r;
-		uint64_t w[4];
-	} u = { .w = { ts, hdr, d1, tail } };
+#define PA_OFF(f) "i"(offsetof(struct pa_cpu, f))
 
-	perf_ring_write_excl(&pc->ring, &u.r);
-	perf_md_irq_restore(fl);
+__attribute__((naked)) void perf_event_record(uint32_t ev, uint32_t task, uint32_t thread,
+                                              uint64_t d1, uint64_t d2)
+{
+	__asm__ volatile(
+	    PERF_MD_RECORD_ASM
+	    :
+	    : [cpu_id] "i"(offsetof(struct cpu, id)), [cpus] "i"(pa_cpus),
+	      [mask] "i"(&perf_active_mask), [ucount] PA_OFF(ucount), [rl_next] PA_OFF(rl.next),
+	      [rl_interval] PA_OFF(rl.interval), [rl_tau] PA_OFF(rl.tau),
+	      [rl_limited] PA_OFF(rl.limited), [self] PA_OFF(self),
+	      [cost_full] PA_OFF(cost[PA_COST_UNTIMED][1]),
+	      [cost_stats] PA_OFF(cost[PA_COST_UNTIMED][0]), [hdr] PA_OFF(hdr_bits),
+	      [head] PA_OFF(ring.head), [rmask] PA_OFF(ring.mask), [mode] PA_OFF(ring.mode),
+	      [words] PA_OFF(ring.words), [recs] PA_OFF(ring.recs), [drops] PA_OFF(ring.drops),
+	      [cons_lim] PA_OFF(ring.cons_lim), [overwritten] PA_OFF(ring.overwritten),
+	      [committed] PA_OFF(ring.committed), [pending] PA_OFF(ring.pending),
+	      [dropped] PA_OFF(ring.dropped), [refused] PA_OFF(ring.refused),
+	      [data2_sat] "i"(PERF_REC_F_DATA2_SAT));
 }
 
-/* The rate limit said yes: account the record's cost, write it and return (a tail call). */
-#define PA_WRITE(pc, timed, now, ev, flags, task, thread, d1, dur, d2, fl)                         \
-	do {                                                                                       \
-		uint64_t hdr_ = pa_hdr(ev, flags, task, thread) | (pc)->hdr_bits;                  \
-		uint64_t tail_ = pa_tail(dur, d2, &hdr_);                                          \
-                                                                                                   \
-		(pc)->self += (pc)->cost[timed][1];                                                \
-		pa_write(pc, pa_ns((now)-pa_tick0), hdr_, d1, tail_, fl);                          \
-		return;                                                                            \
-	} while (0)
-
-/* perf_event_record, the rate limit having said yes: the raw record too. */
-static __attribute__((noinline)) void pa_record_full(uint32_t ev, uint32_t task, uint32_t thread,
-                                                     uint64_t d1, uint64_t d2, unsigned long fl)
-{
-	struct pa_cpu *pc = pa_cpus[perf_md_cpu()];
-
-	PA_WRITE(pc, PA_COST_UNTIMED, pc->now, ev, 0, task, thread, d1, 0, d2, fl);
-}
-
-void perf_event_record(uint32_t ev, uint32_t task, uint32_t thread, uint64_t d1, uint64_t d2)
-{
-	unsigned long fl = perf_md_irq_save();
-	uint64_t now = perf_md_ticks();
-	struct pa_cpu *pc = pa_cpus[perf_md_cpu()];
-
-	/* Checked again with interrupts masked: a disable is final once it returns. */
-	if (PA_LIKELY(perf_active_mask >> ev & 1)) {
-		pc->ucount[ev]++;
-		if (PA_UNLIKELY(perf_ratelimit_allow_excl(&pc->rl, now))) {
-			pc->now = now; /* interrupts stay masked: nothing else can use it */
-			pa_record_full(ev, task, thread, d1, d2, fl);
-			return;
-		}
-		pc->self += pc->cost[PA_COST_UNTIMED][0];
-	}
-	perf_md_irq_restore(fl);
-}
+/* What PERF_MD_RECORD_ASM relies on besides the offsets it is given. */
+_Static_assert(sizeof(struct perf_record) == 32, "shlq $5");
+_Static_assert(PERF_RING_CIRCULAR == 0, "cmpl $0, mode");
+_Static_assert(RB_BUSY + 1 == RB_DONE, "DONE(seq) = BUSY(seq) + 1");
+_Static_assert(sizeof(((struct perf_ring *)0)->mask) == 4, "movl mask");
+_Static_assert(sizeof(((struct pa_cpu *)0)->hdr_bits) == 4, "orl hdr_bits");
+_Static_assert(sizeof(((struct perf_ratelimit *)0)->next) == 8, "signed 64-bit next");
 
 /* Test-only: wait the injected delay for ev, inside the measured window. */
 static __attribute__((noinline)) void pa_inject(uint32_t ev)
@@ -290,7 +314,7 @@ static __attribute__((noinline)) void pa_inject(uint32_t ev)
 		__builtin_ia32_pause();
 }
 
-void perf_time_begin(struct perf_tb *tb, uint32_t ev)
+PA_HOT void perf_time_begin(struct perf_tb *tb, uint32_t ev)
 {
 	unsigned long fl = perf_md_irq_save();
 	uint32_t cpu = perf_md_cpu();
@@ -347,18 +371,8 @@ static __attribute__((noinline)) void pa_on_cpu(const struct pa_cpu *pc, const s
 	}
 }
 
-/* perf_time_end, the rate limit having said yes: the raw record too. */
-static __attribute__((noinline)) void pa_timed_full(uint32_t ev, uint32_t task, uint32_t thread,
-                                                    uint64_t d1, uint64_t d2, unsigned long fl)
-{
-	struct pa_cpu *pc = pa_cpus[perf_md_cpu()];
-
-	PA_WRITE(pc, PA_COST_TIMED, pc->now, ev, PERF_REC_F_TIMED, task, thread, d1, pc->dur, d2,
-	         fl);
-}
-
-void perf_time_end(const struct perf_tb *tb, uint32_t ev, uint32_t task, uint32_t thread,
-                   uint64_t d1, uint64_t d2)
+PA_HOT void perf_time_end(const struct perf_tb *tb, uint32_t ev, uint32_t task, uint32_t thread,
+                          uint64_t d1, uint64_t d2)
 {
 	unsigned long fl = perf_md_irq_save();
 	uint64_t now = perf_md_ticks();
@@ -377,13 +391,15 @@ void perf_time_end(const struct perf_tb *tb, uint32_t ev, uint32_t task, uint32_
 		d = pa_ns(run > comp ? run - comp : 0);
 		perf_stats_add(&pc->st[ev], d);
 		pc->hist[ev][perf_hist_index(d)]++;
+		if (PA_UNLIKELY(d > perf_alert_threshold[ev])) /* perf alerts (kern/perf_alert.c) */
+			perf_alert_note(ev, task, thread, d);
 		if (PA_UNLIKELY(perf_ratelimit_allow_excl(&pc->rl, now))) {
-			pc->now = now; /* interrupts stay masked: nothing else can use it */
-			pc->dur = d;
-			pa_timed_full(ev, task, thread, d1, d2, fl);
-			return;
+			pc->self += pc->cost[PA_COST_TIMED][1];
+			pa_put(pc, now, ev | PERF_REC_F_TIMED << 8 | pc->hdr_bits, task, thread, d1,
+			       d, d2);
+		} else {
+			pc->self += pc->cost[PA_COST_TIMED][0];
 		}
-		pc->self += pc->cost[PA_COST_TIMED][0];
 	}
 	perf_md_irq_restore(fl);
 }
@@ -405,10 +421,13 @@ void perf_context_switch(const struct thread *from, const struct thread *to)
 		pc->nsw++;
 		if (mask >> ev & 1) {
 			pc->ucount[ev]++;
-			if (perf_ratelimit_allow_excl(&pc->rl, now))
-				PA_WRITE(pc, PA_COST_UNTIMED, now, ev, 0, perf_thread_task_id(from),
-				         from->id, from->id, 0, to->id, fl);
-			pc->self += pc->cost[PA_COST_UNTIMED][0];
+			if (perf_ratelimit_allow_excl(&pc->rl, now)) {
+				pc->self += pc->cost[PA_COST_UNTIMED][1];
+				pa_put(pc, now, ev | pc->hdr_bits, perf_thread_task_id(from),
+				       from->id, from->id, 0, to->id);
+			} else {
+				pc->self += pc->cost[PA_COST_UNTIMED][0];
+			}
 		}
 	}
 	perf_md_irq_restore(fl);
@@ -444,7 +463,7 @@ static void pa_cal_reset(bool sample, uint64_t now)
 		perf_ratelimit_init(&s->rl, PERF_RATELIMIT_UNLIMITED, 0, now);
 	} else {
 		perf_ratelimit_init(&s->rl, PERF_RATELIMIT_MIN_RATE, 1, now);
-		s->rl.tat = UINT64_MAX / 2; /* no token before the end of time */
+		s->rl.next = INT64_MAX / 2; /* no token before the end of time */
 	}
 }
 
@@ -597,6 +616,8 @@ static void pa_rl_setup(struct perf_ratelimit *rl, uint32_t rate, uint64_t now)
 	perf_ratelimit_init(rl, rate, rate / 10, now); /* bursts of 100 ms worth */
 	rl->interval = tsc_from_ns(rl->interval);
 	rl->tau = tsc_from_ns(rl->tau);
+	if (rate != PERF_RATE_UNLIMITED)
+		rl->next = (int64_t)now - (int64_t)rl->tau; /* a full bucket, in ticks */
 	rl->allowed = allowed;
 	rl->limited = limited;
 }
@@ -708,7 +729,7 @@ static void pa_cpu_init(struct pa_cpu *pc, uint32_t cpu, uint32_t records, uint3
 	size_t size = perf_ring_mem_size(records);
 
 	pc->cpu = cpu;
-	pc->hdr_bits = (uint64_t)(pa_icount ? PERF_REC_F_ICOUNT : 0) << 8 | (uint64_t)cpu << 16;
+	pc->hdr_bits = (uint32_t)(pa_icount ? PERF_REC_F_ICOUNT : 0) << 8 | cpu << 16;
 	pc->ring_mem = pa_alloc_boot(size, "a perf buffer");
 	pc->ring_records = records;
 	if (!perf_ring_init(&pc->ring, pc->ring_mem, size, records, PERF_RING_CIRCULAR))

@@ -40,8 +40,6 @@ struct pa_cpu {
 	struct perf_ring ring;                /* [c] writer; readers under [m] */
 	struct perf_ratelimit rl;             /* [c] in TSC ticks, not ns */
 	uint64_t self;                        /* [c] calibrated engine cost spent here, ticks */
-	uint64_t now;                         /* [c] the record in progress: its TSC */
-	uint64_t dur;                         /* [c] ... and its duration, ns */
 	uint64_t block;                       /* [c] ticks an empty timed block measures */
 	uint64_t cost[2][2];                  /* [c] ticks one probe costs: [timed][raw record] */
 	uint64_t nsw;                         /* [c] context switches noted */
@@ -51,7 +49,7 @@ struct pa_cpu {
 	uint64_t (*hist)[PA_NBUCKETS];        /* [I] per event; [c] contents */
 	void *ring_mem;                       /* [m] the ring's memory block */
 	uint32_t ring_records;                /* [m] */
-	uint64_t hdr_bits;                    /* [I] record word 1: cpu, PERF_REC_F_ICOUNT */
+	uint32_t hdr_bits;                    /* [I] record bytes 8-11: cpu, PERF_REC_F_ICOUNT */
 	uint32_t cpu;                         /* [I] */
 };
 
@@ -65,6 +63,12 @@ void pa_unlock(void);
 
 /* TSC ticks to ns with the calibrated frequency. */
 uint64_t pa_ticks_to_ns(uint64_t ticks);
+
+/*
+ * A ring record's timestamp (raw TSC, as the record path stores it) to
+ * ns since boot, as readers get it.
+ */
+uint64_t pa_ts_to_ns(uint64_t ticks);
 
 /* Recording time since the last reset, ns.  [m] */
 uint64_t pa_interval_ns(void);

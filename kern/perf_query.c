@@ -8,7 +8,8 @@
  * copies.  Today there is one CPU; a reader of another CPU's state would
  * need that CPU to copy for it (an IPI) or a per-CPU sequence count.
  * Raw records need neither: the ring's commit protocol lets any CPU read
- * while the writer writes.  Readers are serialized by the engine mutex,
+ * while the writer writes.  The ring holds timestamps as raw TSC ticks
+ * (cheaper for the record path); perf_read_samples converts them to ns.  Readers are serialized by the engine mutex,
  * which also keeps perf_configure and perf_reset from changing a ring
  * under a reader.
  */
@@ -157,6 +158,8 @@ kern_return_t perf_read_samples(uint64_t *cursor, struct perf_record *out, size_
 	seq = PERF_CURSOR_SEQ(*cursor);
 	pa_lock();
 	n = perf_ring_read(&pa_cpus[cpu]->ring, &seq, out, max, &l);
+	for (size_t i = 0; i < n; i++) /* the ring holds raw TSC; readers get ns */
+		out[i].ts_ns = pa_ts_to_ns(out[i].ts_ns);
 	pq_read_total += n;
 	pq_lost_total += l;
 	pa_unlock();

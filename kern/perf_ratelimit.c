@@ -8,9 +8,17 @@
  *	allow at now  <=>  max(tat, now) - now <= (burst - 1) * interval
  *	then          tat = max(tat, now) + interval,   interval = 10^9 / rate
  *
- * One word of state means one compare-and-swap, so an interrupt that calls
- * perf_ratelimit_allow() in the middle of another call on the same CPU just
- * makes the outer call retry.  interval is rounded down: the sustained rate
+ * The word kept is next = tat - tau, the earliest time the next event is
+ * allowed, so that the decision is one compare:
+ *
+ *	allow at now  <=>  now >= next
+ *	then          next = max(next, now - tau) + interval
+ *
+ * Times are signed 64-bit (below 2^63), so next may be negative early on
+ * and a clock that steps back compares correctly.  One word of state means
+ * one compare-and-swap, so an interrupt that calls perf_ratelimit_allow()
+ * in the middle of another call on the same CPU just makes the outer call
+ * retry.  interval is rounded down: the sustained rate
  * is at most rate * (1 + rate / 10^9), 5 ppm high at 5000/s.
  */
 #include "kern/perf_ratelimit.h"
@@ -31,7 +39,8 @@ bool perf_ratelimit_init(struct perf_ratelimit *rl, uint32_t rate, uint32_t burs
 	rl->burst = burst == 0 ? 1 : burst;
 	rl->interval = rate == PERF_RATELIMIT_UNLIMITED ? 0 : RL_NS_PER_SEC / rate;
 	rl->tau = (uint64_t)(rl->burst - 1) * rl->interval;
-	rl->tat = rate == PERF_RATELIMIT_UNLIMITED ? 0 : now_ns;
+	rl->next =
+	    rate == PERF_RATELIMIT_UNLIMITED ? INT64_MIN : (int64_t)now_ns - (int64_t)rl->tau;
 	rl->allowed = 0;
 	rl->limited = 0;
 	return true;
@@ -44,21 +53,20 @@ bool perf_ratelimit_init(struct perf_ratelimit *rl, uint32_t rate, uint32_t burs
  */
 bool perf_ratelimit_allow(struct perf_ratelimit *rl, uint64_t now_ns)
 {
-	uint64_t tat, t, tau;
+	int64_t next;
 
 	if (rl->rate == PERF_RATELIMIT_UNLIMITED) {
 		__atomic_fetch_add(&rl->allowed, 1, __ATOMIC_RELAXED);
 		return true;
 	}
-	tau = rl->tau;
-	tat = __atomic_load_n(&rl->tat, __ATOMIC_RELAXED);
+	next = __atomic_load_n(&rl->next, __ATOMIC_RELAXED);
 	do {
-		t = tat > now_ns ? tat : now_ns;
-		if (t - now_ns > tau) {
+		if ((int64_t)now_ns < next) {
 			__atomic_fetch_add(&rl->limited, 1, __ATOMIC_RELAXED);
 			return false;
 		}
-	} while (!__atomic_compare_exchange_n(&rl->tat, &tat, t + rl->interval, false,
+	} while (!__atomic_compare_exchange_n(&rl->next, &next,
+	                                      perf_ratelimit_step(rl, next, (int64_t)now_ns), false,
 	                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	__atomic_fetch_add(&rl->allowed, 1, __ATOMIC_RELAXED);
 	return true;

@@ -163,6 +163,7 @@ bool perf_ring_init(struct perf_ring *ring, void *mem, size_t memsize, uint32_t 
 	ring->drops = drops;
 	ring->mask = nrecords - 1;
 	ring->mode = mode;
+	ring->cons_lim = rb_word(0, RB_BUSY);
 	return true;
 }
 
@@ -227,8 +228,11 @@ size_t perf_ring_read(struct perf_ring *ring, uint64_t *cursor, struct perf_reco
 	}
 	if (c == h) /* pending is 0 unless the ring is, or was, in saturate mode */
 		l += __atomic_exchange_n(&ring->pending, 0, __ATOMIC_RELAXED);
-	if (c > __atomic_load_n(&ring->consumed, __ATOMIC_RELAXED))
+	if (c > __atomic_load_n(&ring->consumed, __ATOMIC_RELAXED)) {
+		/* consumed first: cons_lim never runs ahead of it */
 		__atomic_store_n(&ring->consumed, c, __ATOMIC_RELEASE);
+		__atomic_store_n(&ring->cons_lim, rb_word(c, RB_BUSY), __ATOMIC_RELEASE);
+	}
 	*cursor = c;
 	if (lost)
 		*lost = l;
@@ -308,14 +312,39 @@ bool perf_ring_resize(struct perf_ring *ring, void *mem, size_t memsize, uint32_
 }
 
 /*
+ * rb_notes_to_pending - hand the drop notes of a quiescent ring's unread
+ * records back to "pending" (the reader gets them when it reaches head)
+ * and clear every note: circular mode keeps all notes 0, so that its
+ * exclusive writer need not write them.
+ */
+static void rb_notes_to_pending(struct perf_ring *ring)
+{
+	uint64_t h = ring->head, cap = rb_cap(ring);
+	uint64_t s = h > cap ? h - cap : 0;
+
+	if (s < ring->consumed)
+		s = ring->consumed;
+	for (; s < h; s++) {
+		uint64_t slot = s & ring->mask;
+
+		if (ring->words[slot] == rb_word(s, RB_DONE))
+			ring->pending += ring->drops[slot];
+	}
+	memset(ring->drops, 0, cap * sizeof(uint64_t));
+}
+
+/*
  * perf_ring_set_mode - switch a quiescent ring (no writer, no reader
  * running) to mode, keeping its records, sequence numbers and counters.
+ * Going to circular, drop notes move to "pending" (see rb_notes_to_pending).
  * False, ring unchanged, for a bad mode.
  */
 bool perf_ring_set_mode(struct perf_ring *ring, enum perf_ring_mode mode)
 {
 	if (mode != PERF_RING_CIRCULAR && mode != PERF_RING_SATURATE)
 		return false;
+	if (mode == PERF_RING_CIRCULAR && ring->mode != PERF_RING_CIRCULAR)
+		rb_notes_to_pending(ring);
 	ring->mode = mode;
 	return true;
 }
@@ -343,4 +372,5 @@ void perf_ring_discard(struct perf_ring *ring)
 	memset(ring->words, 0, cap * sizeof(uint64_t));
 	memset(ring->drops, 0, cap * sizeof(uint64_t));
 	ring->consumed = h;
+	ring->cons_lim = rb_word(h, RB_BUSY);
 }

@@ -49,6 +49,9 @@ struct perf_ring {
 
 	/* The consumer's position, on its own cache line: readers write it. */
 	uint64_t consumed __attribute__((aligned(64))); /* [r] */
+	/* [r] rb_word(consumed, RB_BUSY): a slot word above it is DONE(consumed)
+	 * or later, a record the consumer has not read (the exclusive writer) */
+	uint64_t cons_lim;
 };
 
 /* Counters, a consistent-enough snapshot for reports (each field is exact). */
@@ -178,42 +181,68 @@ static inline __attribute__((always_inline)) void perf_ring_commit(struct perf_r
 }
 
 /*
- * perf_ring_write_excl - perf_ring_write for a writer that nothing can
- * interrupt with another write to this ring (the engine masks interrupts
- * around a whole record): the same slot protocol as readers see it, with
- * plain loads and stores where perf_ring_reserve needs compare-and-swap,
- * and the ring's fields loaded once.  A ring is written either always
- * this way or always the nesting-safe way, never both; readers and the
- * books are the same for both.  False if the record was dropped (counted).
+ * The exclusive writer: perf_ring_reserve/commit for a writer that nothing
+ * can interrupt with another write to this ring (the engine masks
+ * interrupts around a whole record).  Readers see the same slot protocol
+ * (BUSY before head moves and before any byte of the record, DONE last);
+ * the writer needs no compare-and-swap, and since it never leaves a slot
+ * BUSY or skips a sequence number, the slot it is about to reuse holds
+ * DONE(h - capacity) or is empty, so one compare of that word with
+ * cons_lim = BUSY(consumed) tells whether it holds a record the consumer
+ * has not read: in circular mode that record is overwritten (counted), in
+ * saturate mode the ring is full and the new record is dropped.  In
+ * circular mode every drop note is 0 (perf_ring_set_mode moves them to
+ * pending), so the common path writes none.  A ring is written either
+ * always this way or always the nesting-safe way, never both; readers and
+ * the books are the same for both.
+ *
+ * perf_ring_reserve_excl returns the record to fill (the caller stores its
+ * fields directly) and its sequence number, or NULL if it was dropped
+ * (counted); perf_ring_commit_excl publishes it.
  */
-static inline __attribute__((always_inline)) bool
-perf_ring_write_excl(struct perf_ring *ring, const struct perf_record *rec)
+static inline __attribute__((always_inline)) struct perf_record *
+perf_ring_reserve_excl(struct perf_ring *ring, uint64_t *seq)
 {
-	struct perf_record *recs = ring->recs;
-	uint64_t *words = ring->words, *drops = ring->drops;
 	uint64_t h = ring->head, slot = h & ring->mask;
+	uint64_t *words = ring->words;
 	uint64_t w = words[slot];
-	uint64_t cons = __atomic_load_n(&ring->consumed, __ATOMIC_ACQUIRE);
+	bool unread = __atomic_load_n(&ring->cons_lim, __ATOMIC_ACQUIRE) < w;
 
-	if (ring->mode == PERF_RING_SATURATE) {
-		if (h - cons > ring->mask) {
+	if (__builtin_expect(ring->mode != PERF_RING_CIRCULAR, 0)) {
+		if (unread) {
 			rb_count_drop(ring);
-			return false;
+			return NULL;
 		}
-		drops[slot] = __atomic_exchange_n(&ring->pending, 0, __ATOMIC_RELAXED);
+		ring->drops[slot] = __atomic_exchange_n(&ring->pending, 0, __ATOMIC_RELAXED);
 	} else {
-		/* Single writer: a plain increment; readers only load the counter. */
-		if (rb_state(w) == RB_DONE && rb_seq(w) >= cons)
-			ring->overwritten++;
-		drops[slot] = 0;
+		/* Single writer: a plain add; readers only load the counter. */
+		ring->overwritten += unread;
 	}
 	/* Claim the slot before head moves, and before any byte of the record. */
 	__atomic_store_n(&words[slot], rb_word(h, RB_BUSY), __ATOMIC_RELAXED);
 	__atomic_store_n(&ring->head, h + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	recs[slot] = *rec;
-	__atomic_store_n(&words[slot], rb_word(h, RB_DONE), __ATOMIC_RELEASE);
-	ring->committed++;
+	*seq = h;
+	return &ring->recs[slot];
+}
+
+static inline __attribute__((always_inline)) void perf_ring_commit_excl(struct perf_ring *ring,
+                                                                        uint64_t seq)
+{
+	__atomic_store_n(&ring->words[seq & ring->mask], rb_word(seq, RB_DONE), __ATOMIC_RELEASE);
+	ring->committed++; /* single writer: readers only load it */
+}
+
+/* reserve_excl, copy rec, commit_excl.  False if the record was dropped (counted). */
+static inline bool perf_ring_write_excl(struct perf_ring *ring, const struct perf_record *rec)
+{
+	uint64_t seq;
+	struct perf_record *r = perf_ring_reserve_excl(ring, &seq);
+
+	if (r == NULL)
+		return false;
+	*r = *rec;
+	perf_ring_commit_excl(ring, seq);
 	return true;
 }
 

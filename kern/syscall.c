@@ -4,12 +4,12 @@
  *
  * Every trap passes through syscall_dispatch's one entry and one exit
  * point, which is where the SYSCALL perf event (id 10: trap number,
- * duration) is recorded.  Only task_exit leaves without passing the exit
- * point: the thread is gone.  On the way out the thread exits instead if
+ * duration) is recorded.  On the way out the thread exits instead if
  * its task is being terminated (task_user_return).
  *
  * The IPC traps (mach_msg_trap, mach_reply_port and the self traps) are
- * ipc/'s: ipc/mach_msg.c and ipc/ipc_kobject.c.
+ * ipc/'s: ipc/mach_msg.c and ipc/ipc_kobject.c.  Everything else (vm_*,
+ * task_terminate ...) is an RPC on a kernel object's port.
  */
 #include <mach/syscall_sw.h>
 #include <stdbool.h>
@@ -18,21 +18,21 @@
 #include "kern/perf_analysis.h"
 #include "ipc/ipc_kobject.h"
 #include "ipc/mach_msg.h"
+#include "kern/hostchan.h" /* issue 6: host channel */
 #include "kern/sched.h"
+#include "kern/syscall.h"
 #include "kern/task.h"
 #include "vm/vm_copy.h"
-#include "vm/vm_map.h"
-#include "vm/vm_user.h"
 #include "x86_64/syscall.h"
 
-#define SYS_NTRAPS 104 /* -0 .. -103 */
+#define SYS_NTRAPS 112 /* -0 .. -111 (issue 6: the host channel traps) */
+#define SYS_TEST_FIRST 100
+#define SYS_TEST_LAST 103 /* issue 6: -110, -111 are the host channel's */
 
 /* thread_switch options (GNU Mach's). */
 #define SWITCH_OPTION_NONE 0
 #define SWITCH_OPTION_DEPRESS 1
 #define SWITCH_OPTION_WAIT 2
-
-typedef uint64_t (*sys_fn_t)(const struct trap_frame *tf);
 
 static uint64_t sys_kr(kern_return_t kr)
 {
@@ -111,40 +111,21 @@ static uint64_t sys_thread_switch(const struct trap_frame *tf)
 	}
 }
 
-/* tmp_vm_allocate(uintptr_t *addr, size_t size, int anywhere) */
-static uint64_t sys_vm_allocate(const struct trap_frame *tf)
+/* issue 6: the host channel traps (kern/hostchan.h). */
+static uint64_t sys_hostchan_write(const struct trap_frame *tf)
 {
-	uintptr_t *uaddr = (uintptr_t *)syscall_arg(tf, 0), addr;
-	kern_return_t kr = copyin(uaddr, &addr, sizeof(addr));
-
-	if (kr != KERN_SUCCESS)
-		return sys_kr(kr);
-	kr = vm_allocate(task_current()->map, &addr, syscall_arg(tf, 1), syscall_arg(tf, 2) != 0);
-	if (kr == KERN_SUCCESS)
-		kr = copyout(&addr, uaddr, sizeof(addr));
-	return sys_kr(kr);
+	return (uint64_t)hostchan_trap_write((uint32_t)syscall_arg(tf, 0), syscall_arg(tf, 1),
+	                                     syscall_arg(tf, 2));
 }
 
-/* tmp_vm_deallocate(uintptr_t addr, size_t size) */
-static uint64_t sys_vm_deallocate(const struct trap_frame *tf)
+static uint64_t sys_hostchan_read(const struct trap_frame *tf)
 {
-	return sys_kr(vm_deallocate(task_current()->map, syscall_arg(tf, 0), syscall_arg(tf, 1)));
+	return (uint64_t)hostchan_trap_read((uint32_t)syscall_arg(tf, 0), syscall_arg(tf, 1),
+	                                    syscall_arg(tf, 2), (uint32_t)syscall_arg(tf, 3));
 }
 
-/* tmp_vm_protect(uintptr_t addr, size_t size, int set_max, int prot) */
-static uint64_t sys_vm_protect(const struct trap_frame *tf)
-{
-	return sys_kr(vm_protect(task_current()->map, syscall_arg(tf, 0), syscall_arg(tf, 1),
-	                         syscall_arg(tf, 2) != 0, (vm_prot_t)syscall_arg(tf, 3)));
-}
-
-/* tmp_task_exit(int status): never returns. */
-static uint64_t sys_task_exit(const struct trap_frame *tf)
-{
-	task_exit((int)syscall_arg(tf, 0));
-}
-
-static const sys_fn_t sys_table[SYS_NTRAPS] = {
+static sys_fn_t sys_table[SYS_NTRAPS] = {
+	/* [I] after boot: only test traps are added */
 	[-MACH_TRAP_mach_msg_trap] = sys_mach_msg,
 	[-MACH_TRAP_mach_reply_port] = sys_reply_port,
 	[-MACH_TRAP_mach_thread_self] = sys_thread_self,
@@ -154,11 +135,17 @@ static const sys_fn_t sys_table[SYS_NTRAPS] = {
 	[-MACH_TRAP_swtch_pri] = sys_swtch,
 	[-MACH_TRAP_swtch] = sys_swtch,
 	[-MACH_TRAP_thread_switch] = sys_thread_switch,
-	[-MACH_TRAP_tmp_vm_allocate] = sys_vm_allocate,
-	[-MACH_TRAP_tmp_vm_deallocate] = sys_vm_deallocate,
-	[-MACH_TRAP_tmp_vm_protect] = sys_vm_protect,
-	[-MACH_TRAP_tmp_task_exit] = sys_task_exit,
+	[-MACH_TRAP_hostchan_write] = sys_hostchan_write, /* issue 6 */
+	[-MACH_TRAP_hostchan_read] = sys_hostchan_read,   /* issue 6 */
 };
+
+bool syscall_register_test_trap(long num, sys_fn_t fn)
+{
+	if (num > -SYS_TEST_FIRST || num < -SYS_TEST_LAST || sys_table[-num])
+		return false;
+	sys_table[-num] = fn;
+	return true;
+}
 
 void syscall_dispatch(struct trap_frame *tf)
 {

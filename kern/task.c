@@ -31,6 +31,8 @@ static uint64_t task_ncreated;            /* [L] */
 static uint32_t task_next_id = 1;         /* [L] */
 static uint64_t task_run_since[MAX_CPUS]; /* [c] TSC of each CPU's last switch */
 
+static void task_set_end(struct task *task, enum task_end end, int status, const char *kind);
+
 /* Where a new user thread enters ring 3 (kalloc'd, freed by the thread). */
 struct task_ustart {
 	uintptr_t entry, stack;
@@ -128,6 +130,14 @@ static void task_map_release(struct task *task)
 	ipc_task_terminate(task); /* ipc: every right released, the task port dead */
 	if (map)
 		vm_map_destroy(map);
+	/* A task made by the task_create RPC lived on its own reference until now. */
+	flags = spin_lock_irqsave(&task->lock);
+	bool drop = task->rpc_ref;
+
+	task->rpc_ref = false;
+	spin_unlock_irqrestore(&task->lock, flags);
+	if (drop)
+		task_deallocate(task); /* never the last: the caller holds one */
 }
 
 /* The current thread of a task leaves for good; the last one destroys the map. */
@@ -142,6 +152,26 @@ static __attribute__((noreturn)) void task_thread_exit_self(void)
 		task->dead = true;
 	spin_unlock_irqrestore(&task->lock, flags);
 	if (last) {
+		task_console_flush(task);
+		task_map_release(task);
+	}
+	thread_exit();
+}
+
+/* The current thread alone leaves (thread_terminate); the last one ends the task. */
+static __attribute__((noreturn)) void task_thread_exit_one(void)
+{
+	struct task *task = thread_current()->task;
+	unsigned long flags = spin_lock_irqsave(&task->lock);
+	bool last = --task->nthreads == 0 && !task->dead;
+
+	if (last) {
+		task->terminating = true;
+		task->dead = true;
+	}
+	spin_unlock_irqrestore(&task->lock, flags);
+	if (last) {
+		task_set_end(task, TASK_KILLED, 0, "terminated");
 		task_console_flush(task);
 		task_map_release(task);
 	}
@@ -296,12 +326,106 @@ void task_fault_kill(struct trap_frame *tf)
 	task_thread_exit_self();
 }
 
+void task_set_exit_status(struct task *task, int status)
+{
+	task_set_end(task, TASK_EXITED, status, NULL);
+}
+
+/*
+ * The user boundary: exits for task_terminate or thread_terminate, and
+ * waits while the thread or its task is suspended.  One event,
+ * &task->suspend_count, for every resume of the task and its threads;
+ * termination ends the wait with thread_clear_wait.
+ */
 void task_user_return(void)
 {
+	struct thread *self;
 	struct task *task = task_current();
 
-	if (task && __atomic_load_n(&task->terminating, __ATOMIC_ACQUIRE))
-		task_thread_exit_self();
+	if (task == NULL)
+		return;
+	self = thread_current();
+	if (!__atomic_load_n(&task->terminating, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&self->terminate_requested, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&self->suspend_count, __ATOMIC_ACQUIRE) == 0 &&
+	    __atomic_load_n(&task->suspend_count, __ATOMIC_ACQUIRE) == 0)
+		return;
+	unsigned long flags = spin_lock_irqsave(&task->lock);
+
+	for (;;) {
+		if (task->terminating) {
+			spin_unlock_irqrestore(&task->lock, flags);
+			task_thread_exit_self();
+		}
+		if (self->terminate_requested) {
+			spin_unlock_irqrestore(&task->lock, flags);
+			task_thread_exit_one();
+		}
+		if (self->suspend_count == 0 && task->suspend_count == 0)
+			break;
+		thread_assert_wait(&task->suspend_count);
+		spin_unlock_irqrestore(&task->lock, flags);
+		thread_block();
+		flags = spin_lock_irqsave(&task->lock);
+	}
+	spin_unlock_irqrestore(&task->lock, flags);
+}
+
+/* Adds delta to *count under task's lock; resuming below zero fails; 0 wakes the stopped. */
+static kern_return_t task_count_suspend(struct task *task, int *count, int delta)
+{
+	unsigned long flags = spin_lock_irqsave(&task->lock);
+	kern_return_t kr = KERN_SUCCESS;
+
+	if (delta < 0 && *count == 0)
+		kr = KERN_FAILURE;
+	else if (delta > 0 && *count == INT32_MAX)
+		kr = KERN_RESOURCE_SHORTAGE;
+	else
+		*count += delta;
+	bool wake = kr == KERN_SUCCESS && *count == 0;
+
+	spin_unlock_irqrestore(&task->lock, flags);
+	if (wake)
+		thread_wakeup(&task->suspend_count);
+	return kr;
+}
+
+kern_return_t task_suspend(struct task *task)
+{
+	return task ? task_count_suspend(task, &task->suspend_count, 1) : KERN_INVALID_ARGUMENT;
+}
+
+kern_return_t task_resume(struct task *task)
+{
+	return task ? task_count_suspend(task, &task->suspend_count, -1) : KERN_INVALID_ARGUMENT;
+}
+
+kern_return_t thread_suspend(struct thread *t)
+{
+	if (t == NULL || t->task == NULL)
+		return KERN_INVALID_ARGUMENT;
+	return task_count_suspend(t->task, &t->suspend_count, 1);
+}
+
+kern_return_t thread_resume(struct thread *t)
+{
+	if (t == NULL || t->task == NULL)
+		return KERN_INVALID_ARGUMENT;
+	return task_count_suspend(t->task, &t->suspend_count, -1);
+}
+
+kern_return_t thread_terminate_request(struct thread *t)
+{
+	if (t == NULL || t->task == NULL)
+		return KERN_INVALID_ARGUMENT;
+	unsigned long flags = spin_lock_irqsave(&t->task->lock);
+
+	t->terminate_requested = true;
+	if (t != thread_current())
+		thread_clear_wait(t, THREAD_INTERRUPTED);
+	spin_unlock_irqrestore(&t->task->lock, flags);
+	return KERN_SUCCESS;
 }
 
 void task_sleep(uint64_t ns)
@@ -447,4 +571,31 @@ unsigned task_count(void)
 uint64_t task_created_total(void)
 {
 	return __atomic_load_n(&task_ncreated, __ATOMIC_RELAXED);
+}
+
+/*
+ * perf: the figures of up to max tasks, for perf_monitor_get_task_stats
+ * (kern/ipc_perf_monitor.c); returns how many tasks exist.  Under the
+ * list lock with interrupts masked: on one CPU no map can be destroyed
+ * meanwhile (task_map_release clears task->map first, with interrupts
+ * masked, then destroys it).
+ */
+unsigned task_figures(struct task_figures *out, unsigned max)
+{
+	unsigned n = 0;
+	unsigned long flags = spin_lock_irqsave(&task_list_lock);
+
+	for (struct task *t = task_all; t; t = t->all_next, n++) {
+		if (n >= max)
+			continue;
+		struct vm_map *map = __atomic_load_n(&t->map, __ATOMIC_RELAXED);
+
+		out[n].id = t->id;
+		out[n].threads = __atomic_load_n(&t->nthreads, __ATOMIC_RELAXED);
+		out[n].cpu_tsc = __atomic_load_n(&t->cpu_tsc, __ATOMIC_RELAXED);
+		out[n].resident_pages = map ? vm_map_resident_pages(map) : 0;
+		strlcpy(out[n].name, t->name, sizeof(out[n].name));
+	}
+	spin_unlock_irqrestore(&task_list_lock, flags);
+	return n;
 }

@@ -80,8 +80,14 @@ struct task {
 	uint32_t refs;                        /* [a] */
 	struct ipc_space *itk_space;          /* [I] its port names (ipc/); emptied at death */
 	struct ipc_port *itk_self;            /* [i] its kernel port (ipc lock); NULL once dead */
-	struct task *all_next;                /* [L] */
-	struct task *all_prev;                /* [L] */
+	/* Special ports (<mach/task_special_ports.h>): send rights, NULL for none. */
+	struct ipc_port *itk_bootstrap; /* [i] */
+	struct ipc_port *itk_exception; /* [i] */
+	struct ipc_port *itk_host_priv; /* [i] */
+	int suspend_count;              /* [t] task_suspend count: > 0 stops every thread */
+	bool rpc_ref;                   /* [t] made by task_create RPC: holds a ref until it dies */
+	struct task *all_next;          /* [L] */
+	struct task *all_prev;          /* [L] */
 };
 
 /*
@@ -113,6 +119,27 @@ kern_return_t task_thread_create(struct task *task, uintptr_t entry, uintptr_t u
  * KERN_INVALID_ARGUMENT for NULL.
  */
 kern_return_t task_terminate(struct task *task);
+
+/*
+ * Mach's task and thread control (the RPCs in kern/ipc_tt.c).  Suspension
+ * and thread_terminate act at the user boundary: a thread stops (or
+ * exits) on its way back to user mode, in task_user_return, so a thread
+ * blocked in a trap finishes or is interrupted first.
+ *	task_suspend/thread_suspend  count up; KERN_SUCCESS
+ *	task_resume/thread_resume    count down; KERN_FAILURE at 0 (GNU Mach)
+ *	thread_terminate_request     the thread exits at the boundary (its
+ *	                             wait is interrupted); the last thread's
+ *	                             exit ends the task
+ * KERN_INVALID_ARGUMENT for NULL or a thread of no task.
+ */
+kern_return_t task_suspend(struct task *task);
+kern_return_t task_resume(struct task *task);
+kern_return_t thread_suspend(struct thread *t);
+kern_return_t thread_resume(struct thread *t);
+kern_return_t thread_terminate_request(struct thread *t);
+
+/* Records TASK_EXITED with status, unless the task's end was recorded already. */
+void task_set_exit_status(struct task *task, int status);
 
 /* The current thread's task ends with TASK_EXITED status; the thread exits. */
 __attribute__((noreturn)) void task_exit(int status);
@@ -162,6 +189,17 @@ struct task *task_current(void);
 /* Tasks that exist (not yet freed); tasks created since boot. */
 unsigned task_count(void);
 uint64_t task_created_total(void);
+
+/* perf: one task's figures (task_figures, for the perf_monitor server). */
+struct task_figures {
+	uint32_t id;
+	uint32_t threads;
+	uint64_t cpu_tsc;
+	uint64_t resident_pages;
+	char name[TASK_NAME_MAX];
+};
+/* perf: fills up to max of them, in no particular order; returns how many tasks exist. */
+unsigned task_figures(struct task_figures *out, unsigned max);
 
 /*
  * For kern/thread.c: attach a new thread before it runs (takes a task

@@ -102,6 +102,9 @@ struct thread {
 	void (*fn)(void *);         /* [I] */
 	void *arg;                  /* [I] */
 	uint64_t switches_in;       /* [s] times it was switched to */
+	/* Mach control of a user thread (kern/ipc_tt.c, task_user_return). */
+	int suspend_count;        /* [t] thread_suspend count: > 0 stops it at the user boundary */
+	bool terminate_requested; /* [t] thread_terminate: exits at the user boundary */
 };
 
 /*

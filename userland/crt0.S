@@ -7,9 +7,10 @@
  *	then		envp[0] ..., NULL
  *	then		auxv (AT_NULL)
  * _start aligns the stack to 16 bytes itself rather than trusting it,
- * sets environ, registers __libc_fini_array with atexit *before* running
- * the constructors (so destructors registered by a constructor run
- * first, as on every SysV system), runs __libc_init_array, calls main
+ * sets environ, caches mach_task_self() (mach_init), registers
+ * __libc_fini_array with atexit *before* running the constructors (so
+ * destructors registered by a constructor run first, as on every SysV
+ * system), runs __libc_init_array, calls main
  * and hands its result to exit(), which flushes stdio and ends in _exit.
  */
 	.text
@@ -22,6 +23,7 @@ _start:
 	lea	8(%r13,%r12,8), %r14		/* envp: past argv's NULL */
 	and	$-16, %rsp
 	mov	%r14, environ(%rip)
+	call	mach_init			/* mach_task_self_ (<mach/mach_init.h>) */
 
 	lea	__libc_fini_array(%rip), %rdi
 	call	atexit

@@ -7,7 +7,7 @@
  * through mach_print), every other fd is EBADF.
  *
  * The heap behind sbrk is one region of address space reserved with
- * tmp_vm_allocate on first use.  The kernel backs it with demand-zero
+ * vm_allocate(mach_task_self(), ...) on first use.  The kernel backs it with demand-zero
  * pages, so the reservation costs nothing until touched; sbrk only moves
  * a break inside it and fails with ENOMEM at its end.
  *
@@ -25,7 +25,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <mach/mach_init.h>
 #include <mach/mach_traps.h>
+#include <mach/task_special_ports.h>
+
+#include "mach.h" /* mig-gen/: vm_allocate, task_terminate, task_get_special_port */
 
 #define GLUE_HEAP_SIZE (64ul << 20) /* address space, not memory */
 #define GLUE_CHUNK 256              /* bytes per mach_print */
@@ -131,9 +135,10 @@ void *sbrk(ptrdiff_t increment)
 	uintptr_t old;
 
 	if (glue_heap_base == 0) {
-		uintptr_t addr = 0;
+		vm_address_t addr = 0;
 
-		if (tmp_vm_allocate(&addr, GLUE_HEAP_SIZE, 1) != KERN_SUCCESS || addr == 0) {
+		if (vm_allocate(mach_task_self(), &addr, GLUE_HEAP_SIZE, 1) != KERN_SUCCESS ||
+		    addr == 0) {
 			errno = ENOMEM;
 			return (void *)-1;
 		}
@@ -173,7 +178,36 @@ int kill(int pid, int sig)
 	_exit(128 + sig);
 }
 
+/*
+ * The status goes to the task's bootstrap port, if it has one, in a
+ * one-way message (<mach/task_special_ports.h>); then the task ends
+ * itself.  task_terminate's reply may or may not arrive: the thread
+ * exits on its way back to user mode either way.
+ */
 void _exit(int status)
 {
-	tmp_task_exit(status);
+	mach_port_t self = mach_task_self(), bootstrap = MACH_PORT_NULL;
+
+	if (self == MACH_PORT_NULL)
+		self = __mach_task_self();
+	if (task_get_special_port(self, TASK_BOOTSTRAP_PORT, &bootstrap) == KERN_SUCCESS &&
+	    MACH_PORT_VALID(bootstrap)) {
+		mach_exit_status_msg_t m;
+
+		memset(&m, 0, sizeof(m));
+		m.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, 0);
+		m.head.msgh_size = sizeof(m);
+		m.head.msgh_remote_port = bootstrap;
+		m.head.msgh_id = MACH_EXIT_STATUS_ID;
+		m.status_type.msgt_name = MACH_MSG_TYPE_INTEGER_32;
+		m.status_type.msgt_size = 32;
+		m.status_type.msgt_number = 1;
+		m.status_type.msgt_inline = 1;
+		m.status = status;
+		(void)mach_msg(&m.head, MACH_SEND_MSG | MACH_SEND_TIMEOUT, sizeof(m), 0,
+		               MACH_PORT_NULL, 1000, MACH_PORT_NULL);
+	}
+	(void)task_terminate(self);
+	for (;;)
+		__builtin_trap(); /* not reached: a task that cannot end itself dies here */
 }

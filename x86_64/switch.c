@@ -52,6 +52,8 @@ void cpu_switch(struct thread *from, struct thread *to)
 
 	c->fault_catch = to->md.fault_catch;
 	c->irq_depth = to->md.irq_depth;
+	if (from->md.fs_base != to->md.fs_base) /* ipc: thread_set_state's fs_base */
+		wrmsr(MSR_FS_BASE, to->md.fs_base);
 	c->tss.rsp[0] = to->md.kstack_top;
 	c->kernel_rsp = to->md.kstack_top;
 	task_switch(from, to, now);

@@ -28,9 +28,11 @@
 #ifndef X86_64_SWITCH_H
 #define X86_64_SWITCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "x86_64/fpu.h"
+#include "x86_64/trap.h"
 
 struct kfault_catch;
 struct thread;
@@ -42,6 +44,10 @@ struct thread_md {
 	struct kfault_catch *fault_catch; /* [c] its innermost kfault_try while switched out */
 	uint32_t irq_depth;               /* [c] interrupt nesting while switched out */
 	struct fpu_area fpu;              /* [c] FPU/SSE registers while switched out */
+	/* User state (x86_64/thread_state.c). */
+	uint64_t fs_base;         /* [c] FS base in user mode; loaded by cpu_switch */
+	bool user_entered;        /* its user frame is at the top of its kernel stack */
+	struct trap_frame ustart; /* until then: where it will enter user mode */
 };
 
 /* switch_asm.S: the register swap.  Interrupts off. */

@@ -3,6 +3,7 @@
  * and user faults in words (the design is in syscall.h).
  */
 #include "kern/printf.h"
+#include "kern/thread.h"
 #include "kern/string.h"
 #include "x86_64/cpu.h"
 #include "x86_64/io.h"
@@ -48,6 +49,8 @@ void user_enter(uint64_t rip, uint64_t rsp, uint64_t a0, uint64_t a1, uint64_t a
 	tf.cs = SEL_UCODE | 3;
 	tf.ss = SEL_UDATA | 3;
 	tf.rflags = USER_RFLAGS;
+	intr_disable(); /* user_entered: no switch may see it before the frame is there */
+	cpu_current()->thread->md.user_entered = true;
 	user_frame_enter(&tf);
 }
 

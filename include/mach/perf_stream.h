@@ -8,7 +8,8 @@
  *
  *   offset size field
  *        0    4 magic        PERF_STREAM_MAGIC: the bytes "MPF1"
- *        4    2 version      PERF_STREAM_VERSION (1)
+ *        4    2 version      PERF_STREAM_VERSION (2) from writers; readers
+ *                            accept PERF_STREAM_VERSION_MIN (1) and up
  *        6    2 type         PERF_STREAM_META ... PERF_STREAM_END
  *        8    4 seq          0 for the first frame, +1 per frame: a gap is
  *                            frames lost, a step back is a reordered frame
@@ -16,6 +17,13 @@
  *       16    4 reserved     0
  *       20    4 crc32        CRC-32 (IEEE 802.3, zlib's crc32) of header
  *                            bytes 0..19 followed by the payload
+ *
+ * Versions.  Version 2 added the dropped fields of RECORDS and END (records
+ * refused by a full saturate-mode buffer, which take no sequence number);
+ * every other payload is the same in both.  A frame's own version says how
+ * its payload is laid out: a version 1 RECORDS or END frame is the first
+ * 32 bytes of the version 2 struct, and its dropped is 0.  A writer writes
+ * one version throughout.
  *
  * A reader that meets a bad magic, version, reserved field or length, a CRC
  * mismatch or a frame cut short counts it, reports it, and resumes at the
@@ -42,7 +50,8 @@
 #include <mach/perf_event.h>
 
 #define PERF_STREAM_MAGIC 0x3146504dU /* "MPF1" read as a little-endian u32 */
-#define PERF_STREAM_VERSION 1
+#define PERF_STREAM_VERSION 2     /* written */
+#define PERF_STREAM_VERSION_MIN 1 /* oldest still read */
 #define PERF_STREAM_HDR_SIZE 24
 #define PERF_STREAM_MAX_PAYLOAD (1U << 20)
 #define PERF_STREAM_MAX_FRAME (PERF_STREAM_HDR_SIZE + PERF_STREAM_MAX_PAYLOAD)
@@ -73,9 +82,13 @@ struct perf_stream_header {
  *                is in guest instructions, not ns
  *   tick_fs      femtoseconds per clock tick: per TSC cycle (wall) or per
  *                guest instruction (icount: 2^shift ns)
- *   rate         raw-record rate limit, records/s per CPU (0: unlimited)
+ *   rate         raw-record rate limit: records per second per CPU, 0 for
+ *                unlimited, else PERF_RATE_MIN..PERF_RATE_MAX (100..5000).
+ *                Not "1 in N": under a limit the records are a time-paced
+ *                selection, and the statistics stay exact regardless
  *   buffer_records, buffer_mode, event_mask
- *                buffer size per CPU, PERF_STREAM_MODE_*, bit n: event n on
+ *                buffer size per CPU (records), PERF_STREAM_MODE_* (the
+ *                engine's values: circular 0, saturate 1), bit n: event n on
  *   start_ns     when the agent started the stream
  *   flags        PERF_STREAM_META_F_*
  *   version      kernel version string, NUL-padded (not always terminated)
@@ -99,8 +112,9 @@ struct perf_stream_meta {
 #define PERF_STREAM_CLOCK_WALL 0
 #define PERF_STREAM_CLOCK_ICOUNT 1
 
-#define PERF_STREAM_MODE_CIRCULAR 0 /* full buffer: the oldest record is overwritten */
-#define PERF_STREAM_MODE_SATURATE 1 /* full buffer: the newest record is dropped */
+/* The engine's buffer modes (PERF_BUFFER_* of <mach/perf_monitor_types.h>). */
+#define PERF_STREAM_MODE_CIRCULAR 0 /* full buffer: the oldest record is overwritten (lost) */
+#define PERF_STREAM_MODE_SATURATE 1 /* full buffer: the newest record is refused (dropped) */
 
 /* A timed record's ts_ns is the end of its interval (start = ts - duration);
  * without this flag ts_ns is the start. */
@@ -110,18 +124,33 @@ struct perf_stream_meta {
  * RECORDS: struct perf_stream_records, then count struct perf_record.
  * The agent read them from CPU cpu's buffer with
  * perf_monitor_read_samples(cursor_before), which answered cursor_after
- * and lost; so cursor_after - cursor_before equals count + lost, and a
- * frame's cursor_before equals the cursor_after of the previous RECORDS
- * frame of the same cpu (a larger one means records lost on the way).
- * payload_len is exactly 32 + 32 * count.
+ * and one loss count.  The kernel loses records two ways:
+ *
+ *   lost     records that had a sequence number and are gone: overwritten
+ *            (circular mode), skipped, discarded by a resize or a reset.
+ *            They lie between the cursors: cursor_after - cursor_before
+ *            equals count + lost exactly.
+ *   dropped  records refused because a saturate-mode buffer was full.  They
+ *            never got a sequence number, so the cursors do not show them.
+ *
+ * The kernel reports both as one number; the agent splits it by the cursor
+ * arithmetic, which is exact per read: lost = cursor_after - cursor_before
+ * - count, dropped = the kernel's number - lost.  A frame's cursor_before
+ * equals the cursor_after of the previous RECORDS frame of the same cpu (a
+ * larger one means records lost on the way).  A frame may carry no record
+ * at all (only lost or dropped).  payload_len is exactly 40 + 32 * count
+ * (version 1: 32 + 32 * count, no dropped field).
  */
 struct perf_stream_records {
 	uint64_t cursor_before;
 	uint64_t cursor_after;
-	uint64_t lost;
+	uint64_t lost; /* with sequence numbers, between the cursors */
 	uint32_t count;
-	uint32_t cpu; /* whose buffer: one cursor sequence per cpu, < 65536 */
+	uint32_t cpu;     /* whose buffer: one cursor sequence per cpu, < 65536 */
+	uint64_t dropped; /* version 2: without sequence numbers (saturate) */
 };
+
+#define PERF_STREAM_RECORDS_V1_SIZE 32 /* a version 1 header: up to cpu */
 
 #define PERF_STREAM_MAX_RECORDS                                                                    \
 	((PERF_STREAM_MAX_PAYLOAD - sizeof(struct perf_stream_records)) /                          \
@@ -155,7 +184,8 @@ struct perf_stream_bucket {
 
 /*
  * SYSTEM: struct perf_stream_system, then ncpus struct perf_stream_cpu.
- * Counters of the engine (records written = read + lost + buffered), the
+ * Counters of the engine (records written = read + lost + buffered, where
+ * lost counts dropped, overwritten, resized and reset records alike), the
  * scheduler and memory, system-wide and per CPU.  A later SYSTEM frame
  * replaces the earlier one.
  */
@@ -225,10 +255,15 @@ struct perf_stream_thread {
 /*
  * END: the agent's totals for the stream, then ncpus struct
  * perf_stream_range: for each cpu it read, its first and last cursor.
- * written = the sum of (last_cursor - first_cursor), the records the
- * kernel wrote while the stream ran; read = records sent in RECORDS
- * frames; lost = the sum of their lost fields; written = read + lost.
- * Without an END frame a stream is incomplete.
+ * read = records sent in RECORDS frames; lost and dropped = the sums of
+ * their lost and dropped fields; written = the records the kernel was
+ * offered while the stream ran = the sum of (last_cursor - first_cursor)
+ * + dropped.  The books balance exactly:
+ *
+ *	written = read + lost + dropped,  sum of ranges = read + lost.
+ *
+ * payload_len is 40 + 24 * ncpus (version 1: 32 + 24 * ncpus, no dropped
+ * field).  Without an END frame a stream is incomplete.
  */
 struct perf_stream_end {
 	uint64_t written;
@@ -236,7 +271,10 @@ struct perf_stream_end {
 	uint64_t lost;
 	uint32_t ncpus;
 	uint32_t reserved;
+	uint64_t dropped; /* version 2 */
 };
+
+#define PERF_STREAM_END_V1_SIZE 32 /* a version 1 END: up to reserved */
 
 struct perf_stream_range {
 	uint32_t cpu;
@@ -254,9 +292,11 @@ _Static_assert(sizeof(struct perf_stream_meta) == 128, "meta size");
 _Static_assert(offsetof(struct perf_stream_meta, tick_fs) == 16, "meta tick_fs");
 _Static_assert(offsetof(struct perf_stream_meta, start_ns) == 40, "meta start_ns");
 _Static_assert(offsetof(struct perf_stream_meta, version) == 56, "meta version");
-_Static_assert(sizeof(struct perf_stream_records) == 32, "records size");
+_Static_assert(sizeof(struct perf_stream_records) == 40, "records size");
 _Static_assert(offsetof(struct perf_stream_records, count) == 24, "records count");
-_Static_assert(PERF_STREAM_MAX_RECORDS == 32767, "records per frame");
+_Static_assert(offsetof(struct perf_stream_records, dropped) == PERF_STREAM_RECORDS_V1_SIZE,
+               "records: version 1 is a prefix");
+_Static_assert(PERF_STREAM_MAX_RECORDS == 32766, "records per frame");
 _Static_assert(sizeof(struct perf_stream_stats) == 8, "stats size");
 _Static_assert(sizeof(struct perf_stream_hist) == 16, "hist size");
 _Static_assert(sizeof(struct perf_stream_bucket) == 24, "bucket size");
@@ -268,7 +308,9 @@ _Static_assert(sizeof(struct perf_stream_system) == 128, "system size");
 _Static_assert(offsetof(struct perf_stream_system, tsc_hz) == 32, "system tsc_hz");
 _Static_assert(offsetof(struct perf_stream_system, cost_record_ns) == 120, "system cost");
 _Static_assert(sizeof(struct perf_stream_cpu) == 64, "cpu size");
-_Static_assert(sizeof(struct perf_stream_end) == 32, "end size");
+_Static_assert(sizeof(struct perf_stream_end) == 40, "end size");
+_Static_assert(offsetof(struct perf_stream_end, dropped) == PERF_STREAM_END_V1_SIZE,
+               "end: version 1 is a prefix");
 _Static_assert(sizeof(struct perf_stream_range) == 24, "range size");
 
 #endif /* MACH_PERF_STREAM_H */

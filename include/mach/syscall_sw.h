@@ -26,17 +26,18 @@
 #define MACH_PRINT_MAX 1024
 
 /*
- * TEMPORARY traps, until the Mach IPC issue exposes vm_allocate and
- * friends and task_terminate as MIG RPCs on the task port; then they are
- * removed.  They act on the calling task.
- *	vm_allocate(uintptr_t *addr, size_t size, int anywhere)
- *	vm_deallocate(uintptr_t addr, size_t size)
- *	vm_protect(uintptr_t addr, size_t size, int set_max, int prot)
- *	task_exit(int status)		never returns
+ * machperf's host channel (kern/hostchan.h, docs/perf-analysis.md): a
+ * byte stream to the host over COM2, for the control agent.  host_priv
+ * is the caller's name for the privileged host port (anything else:
+ * KERN_INVALID_HOST).  Each returns a byte count >= 0 or a negative
+ * kern_return_t.
+ *	hostchan_write(host_priv, const void *buf, size_t len)
+ *		all len bytes, waiting while the host is slow
+ *	hostchan_read(host_priv, void *buf, size_t len, unsigned timeout_ms)
+ *		what arrived, at least 1 byte unless timeout_ms passed first
+ *		(0: do not wait); 0 on timeout
  */
-#define MACH_TRAP_tmp_vm_allocate -100
-#define MACH_TRAP_tmp_vm_deallocate -101
-#define MACH_TRAP_tmp_vm_protect -102
-#define MACH_TRAP_tmp_task_exit -103
+#define MACH_TRAP_hostchan_write -110
+#define MACH_TRAP_hostchan_read -111
 
 #endif

@@ -215,30 +215,17 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 	return MACH_MSG_SUCCESS;
 }
 
-/* The traps mig_support.c uses. */
-long mach_trap_raw(long number, long a0, long a1, long a2, long a3, long a4, long a5)
+/* The traps and the global mig_support.c uses (libmach's mach_msg.c and traps.S). */
+mach_port_t mach_task_self_;
+
+mach_port_t __mach_task_self(void)
 {
-	(void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
-	if (number == MACH_TRAP_mach_task_self)
-		return TASK;
-	if (number == MACH_TRAP_mach_reply_port)
-		return REPLY_BASE + (long)++k_reply_ports;
-	HT_FAIL("unexpected trap %ld", number);
-	return KERN_INVALID_ARGUMENT;
+	return TASK;
 }
 
-kern_return_t tmp_vm_allocate(uintptr_t *addr, size_t size, int anywhere)
+mach_port_t mach_reply_port(void)
 {
-	HT_CHECK(anywhere);
-	*addr = (uintptr_t)calloc(1, size);
-	return *addr ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
-}
-
-kern_return_t tmp_vm_deallocate(uintptr_t addr, size_t size)
-{
-	(void)size;
-	free((void *)addr);
-	return KERN_SUCCESS;
+	return REPLY_BASE + ++k_reply_ports;
 }
 
 /* A descriptor word, built the way MIG's initialisers build it. */
@@ -434,8 +421,8 @@ static const int mach_ids[] = { 2007, 2008, 2011, 2012, 2016, 2017, 2018, 2019,
 static const int mach_port_ids[] = { 3200, 3201, 3204, 3205, 3206, 3207,
 	                             3208, 3210, 3213, 3214, 3215, 3216 };
 static const int mach_host_ids[] = { 2619, 2634, 2635, 2638 };
-static const int perf_monitor_ids[] = { 3400, 3401, 3402, 3403, 3404, 3405, 3406,
-	                                3407, 3408, 3409, 3410, 3411, 3412 };
+static const int perf_monitor_ids[] = { 3400, 3401, 3402, 3403, 3404, 3405, 3406, 3407,
+	                                3408, 3409, 3410, 3411, 3412, 3413, 3414 };
 
 #define SUBSYSTEM(sub, first)                                                                      \
 	{                                                                                          \

@@ -11,6 +11,8 @@
 #include <mach/mig_errors.h>
 #include <mach/notify.h>
 #include <mach/syscall_sw.h>
+
+#include "tests/kern/ktest_traps.h"
 #include <stddef.h>
 
 #include "ipc/ipc_kmsg.h"
@@ -1007,7 +1009,7 @@ extern const char it_um_self[], it_um_self_end[];
 
 _Static_assert(MACH_TRAP_mach_msg_trap == -25 && MACH_TRAP_mach_reply_port == -26 &&
                    MACH_TRAP_mach_thread_self == -27 && MACH_TRAP_mach_task_self == -28 &&
-                   MACH_TRAP_mach_host_self == -29 && MACH_TRAP_tmp_task_exit == -103,
+                   MACH_TRAP_mach_host_self == -29 && KTEST_TRAP_task_exit == -103,
                "the programs below hard-code these");
 
 __asm__(".pushsection .rodata\n"

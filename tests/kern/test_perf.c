@@ -17,6 +17,8 @@
  */
 #include <mach/perf_event.h>
 #include <mach/syscall_sw.h>
+
+#include "tests/kern/ktest_traps.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -654,8 +656,8 @@ KTEST(perf, timed_block_excludes_time_switched_out)
 
 /* ---- the probes of a user task's life ---- */
 
-_Static_assert(MACH_TRAP_tmp_vm_allocate == -100 && MACH_TRAP_tmp_vm_deallocate == -101 &&
-                   MACH_TRAP_tmp_task_exit == -103,
+_Static_assert(KTEST_TRAP_vm_allocate == -100 && KTEST_TRAP_vm_deallocate == -101 &&
+                   KTEST_TRAP_task_exit == -103,
                "tp_user hard-codes these");
 
 /*

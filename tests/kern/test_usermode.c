@@ -6,6 +6,8 @@
  * task termination and cleanup leave nothing behind.
  */
 #include <mach/syscall_sw.h>
+
+#include "tests/kern/ktest_traps.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,10 +42,10 @@ UM_PROG(regs);
 UM_PROG(sleep);
 UM_PROG(exit5);
 
-/* Trap numbers: mach_print -30, swtch -60, thread_switch -61, tmp_vm_allocate -100, exit -103. */
+/* Trap numbers: mach_print -30, swtch -60, thread_switch -61, test traps vm_allocate -100, exit -103. */
 _Static_assert(MACH_TRAP_mach_print == -30 && MACH_TRAP_swtch == -60 &&
-                   MACH_TRAP_thread_switch == -61 && MACH_TRAP_tmp_vm_allocate == -100 &&
-                   MACH_TRAP_tmp_task_exit == -103,
+                   MACH_TRAP_thread_switch == -61 && KTEST_TRAP_vm_allocate == -100 &&
+                   KTEST_TRAP_task_exit == -103,
                "the programs below hard-code these");
 
 __asm__(".pushsection .rodata\n"

@@ -12,9 +12,13 @@
 #include <string.h>
 
 #include <mach/mach_error.h>
+#include <mach/mach_init.h>
 #include <mach/mach_traps.h>
+#include <mach/mig_errors.h>
 
 #include "libktap.h"
+#include "mach.h"      /* mig-gen/: vm_allocate ... */
+#include "mach_port.h" /* mig-gen/: mach_port_deallocate */
 
 #define KERNEL_ADDR 0xffffffff80100000ul
 #define NONCANONICAL_ADDR 0x8000000000000000ul
@@ -35,11 +39,11 @@ static void fault_null_write(void)
 static void fault_write_ro(void)
 {
 	uintptr_t addr = 0;
-	kern_return_t kr = tmp_vm_allocate(&addr, 4096, 1);
+	kern_return_t kr = vm_allocate(mach_task_self(), &addr, 4096, 1);
 
 	if (kr == KERN_SUCCESS) {
 		*(volatile int *)addr = 1;
-		kr = tmp_vm_protect(addr, 4096, 0, VM_PROT_READ);
+		kr = vm_protect(mach_task_self(), addr, 4096, 0, VM_PROT_READ);
 	}
 	if (kr != KERN_SUCCESS) {
 		ktap_diag("setup failed: %s (%d)", mach_error_name(kr), kr);

@@ -15,9 +15,13 @@
 #include <string.h>
 
 #include <mach/mach_error.h>
+#include <mach/mach_init.h>
 #include <mach/mach_traps.h>
+#include <mach/mig_errors.h>
 
 #include "libktap.h"
+#include "mach.h"      /* mig-gen/: vm_allocate ... */
+#include "mach_port.h" /* mig-gen/: mach_port_deallocate */
 
 #define REGION_ADDR 0x10000000ul /* the same in every instance */
 #define REGION_SIZE (16 * 4096ul)
@@ -62,10 +66,9 @@ int main(int argc, char **argv)
 
 	ktap_plan(4);
 	ktap_diag("pattern %s = %#llx", name, (unsigned long long)pattern);
-	kr = tmp_vm_allocate(&addr, REGION_SIZE, 0);
+	kr = vm_allocate(mach_task_self(), &addr, REGION_SIZE, 0);
 	if (!ktap_ok(kr == KERN_SUCCESS && addr == REGION_ADDR, "fixed_allocation_private")) {
-		ktap_diag("tmp_vm_allocate fixed %#lx: %s (%d)", REGION_ADDR, mach_error_name(kr),
-		          kr);
+		ktap_diag("vm_allocate fixed %#lx: %s (%d)", REGION_ADDR, mach_error_name(kr), kr);
 		return ktap_done();
 	}
 	region = (volatile uint64_t *)addr;

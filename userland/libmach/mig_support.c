@@ -12,36 +12,31 @@
  * back is destroyed.  A stub whose mach_msg failed hands its port to
  * mig_dealloc_reply_port instead: a late reply could still arrive on it.
  *
- * Memory for unbounded arrays comes from the TEMPORARY tmp_vm_allocate
- * trap (<mach/syscall_sw.h>) until vm_allocate on mach_task_self()
- * works as an RPC.
+ * Memory for unbounded arrays comes from vm_allocate on the task's own
+ * port, an RPC itself (its reply carries no array, so no recursion).
  */
+#include <mach/mach_init.h>
 #include <mach/mach_traps.h>
 #include <mach/mig_support.h>
 #include <mach/port.h>
 #include <mach/syscall_sw.h>
 
+#include "mach.h"      /* mig-gen/: vm_allocate, vm_deallocate */
 #include "mach_port.h" /* mig-gen/: mach_port_mod_refs */
 
 #define MIG_REPLY_SLOTS 4
 
 static mach_port_t mig_reply_cache[MIG_REPLY_SLOTS]; /* [a] MACH_PORT_NULL: empty */
-static mach_port_t mig_task_self;                    /* [a] cached mach_task_self() */
 
-/* traps.S has no C entry for these two traps yet: call them by number. */
-static mach_port_t mig_trap_reply_port(void)
-{
-	return (mach_port_t)mach_trap_raw(MACH_TRAP_mach_reply_port, 0, 0, 0, 0, 0, 0);
-}
-
+/* mach_task_self(), also before mach_init has run. */
 static mach_port_t mig_self(void)
 {
-	mach_port_t self = __atomic_load_n(&mig_task_self, __ATOMIC_RELAXED);
+	mach_port_t self = __atomic_load_n(&mach_task_self_, __ATOMIC_RELAXED);
 
 	if (self == MACH_PORT_NULL) {
 		/* Racing threads get the same name (more user references at worst). */
-		self = (mach_port_t)mach_trap_raw(MACH_TRAP_mach_task_self, 0, 0, 0, 0, 0, 0);
-		__atomic_store_n(&mig_task_self, self, __ATOMIC_RELAXED);
+		self = __mach_task_self();
+		__atomic_store_n(&mach_task_self_, self, __ATOMIC_RELAXED);
 	}
 	return self;
 }
@@ -57,7 +52,7 @@ mach_port_t mig_get_reply_port(void)
 		if (port != MACH_PORT_NULL)
 			return port;
 	}
-	return mig_trap_reply_port();
+	return mach_reply_port();
 }
 
 void mig_put_reply_port(mach_port_t port)
@@ -88,9 +83,9 @@ void mig_dealloc_reply_port(mach_port_t port)
 
 void mig_allocate(vm_address_t *addr, vm_size_t size)
 {
-	uintptr_t a = 0;
+	vm_address_t a = 0;
 
-	if (tmp_vm_allocate(&a, (size_t)size, 1) != KERN_SUCCESS)
+	if (vm_allocate(mig_self(), &a, size, 1) != KERN_SUCCESS)
 		a = 0;
 	*addr = a;
 }
@@ -98,7 +93,7 @@ void mig_allocate(vm_address_t *addr, vm_size_t size)
 void mig_deallocate(vm_address_t addr, vm_size_t size)
 {
 	if (addr != 0 && size != 0)
-		(void)tmp_vm_deallocate((uintptr_t)addr, (size_t)size);
+		(void)vm_deallocate(mig_self(), addr, size);
 }
 
 vm_size_t mig_strncpy(char *dst, const char *src, vm_size_t len)

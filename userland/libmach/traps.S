@@ -24,20 +24,19 @@ MACH_TRAP mach_print, MACH_TRAP_mach_print
 MACH_TRAP swtch_pri, MACH_TRAP_swtch_pri
 MACH_TRAP swtch, MACH_TRAP_swtch
 MACH_TRAP thread_switch, MACH_TRAP_thread_switch
-MACH_TRAP tmp_vm_allocate, MACH_TRAP_tmp_vm_allocate
-MACH_TRAP tmp_vm_deallocate, MACH_TRAP_tmp_vm_deallocate
-MACH_TRAP tmp_vm_protect, MACH_TRAP_tmp_vm_protect
+MACH_TRAP mach_reply_port, MACH_TRAP_mach_reply_port
+MACH_TRAP mach_thread_self, MACH_TRAP_mach_thread_self
+MACH_TRAP mach_host_self, MACH_TRAP_mach_host_self
+/* The trap behind mach_task_self() (<mach/mach_init.h> caches its result). */
+MACH_TRAP __mach_task_self, MACH_TRAP_mach_task_self
 
-/* The kernel never returns from it; if it did, die loudly (#UD). */
-	.text
-	.globl tmp_task_exit
-	.type tmp_task_exit, @function
-	.p2align 4
-tmp_task_exit:
-	mov	$(MACH_TRAP_tmp_task_exit), %rax
-	syscall
-	ud2
-	.size tmp_task_exit, . - tmp_task_exit
+/*
+ * mach_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout,
+ * notify): seven arguments, but a trap carries six registers.  notify
+ * (the seventh, on the stack) is not passed: the kernel implements no
+ * MACH_SEND_NOTIFY / MACH_RCV_NOTIFY and ignores it (docs/ipc.md).
+ */
+MACH_TRAP mach_msg_trap, MACH_TRAP_mach_msg_trap
 
 /* long mach_trap_raw(number, a0, a1, a2, a3, a4, a5): a5 is on the stack. */
 	.globl mach_trap_raw

@@ -2,10 +2,9 @@
  * The Mach traps as C functions (userland/libmach/traps.S).  The trap
  * numbers and the register convention are <mach/syscall_sw.h>.
  *
- * The tmp_* traps are TEMPORARY: they stand in for the vm_allocate,
- * vm_deallocate, vm_protect and task_terminate RPCs on the task port
- * until Mach IPC and MIG stubs exist, and act on the calling task.  They
- * keep their tmp_ names so no caller mistakes them for the Mach API.
+ * Everything else (vm_allocate, task_terminate, mach_port_allocate ...)
+ * is a MIG RPC on a port: "mach.h", "mach_port.h", "mach_host.h" from
+ * mig-gen/ (docs/userland.md).  mach_task_self() is <mach/mach_init.h>.
  */
 #ifndef MACH_MACH_TRAPS_H
 #define MACH_MACH_TRAPS_H
@@ -14,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mach/message.h>
+#include <mach/port.h>
 #include <mach/vm_prot.h>
 
 /* thread_switch options (GNU Mach's values). */
@@ -36,14 +37,14 @@ int swtch_pri(int priority);
 kern_return_t thread_switch(unsigned int thread_name, int option, unsigned int option_time);
 
 /*
- * Allocates size bytes of demand-zero memory: anywhere (then *addr
- * returns the address) or exactly at *addr (page-aligned).
+ * The self traps: each returns a name in the caller's space for a send
+ * right (one more user reference per call), or MACH_PORT_NULL.
+ * mach_reply_port makes a new receive right.
  */
-kern_return_t tmp_vm_allocate(uintptr_t *addr, size_t size, int anywhere);
-kern_return_t tmp_vm_deallocate(uintptr_t addr, size_t size);
-kern_return_t tmp_vm_protect(uintptr_t addr, size_t size, int set_maximum, vm_prot_t prot);
-/* Ends the calling task with status; never returns. */
-__attribute__((noreturn)) void tmp_task_exit(int status);
+mach_port_t mach_reply_port(void);
+mach_port_t mach_thread_self(void);
+mach_port_t mach_host_self(void);
+mach_port_t __mach_task_self(void);
 
 /*
  * Any trap by number, for tests of the trap entry itself (unknown

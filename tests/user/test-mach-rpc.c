@@ -1,0 +1,412 @@
+/*
+ * The kernel's MIG servers from a Mach programmer's side: the vm_*,
+ * task_*, thread_* and host_* RPCs on mach_task_self(), the thread's own
+ * port and the host ports, at least one success and one error each, and
+ * a new task started from nothing (task_create, vm_allocate, vm_write,
+ * thread_create, thread_set_state, thread_resume) that ends itself with
+ * a hand-made task_terminate message while its parent waits for the
+ * dead-name notification of its task port.
+ *
+ * argv[1] == "priv": the module was started with priv=1 and must find
+ * the privileged host port as its TASK_HOST_PRIV_PORT; otherwise it must
+ * not have one.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <mach/host_info.h>
+#include <mach/mach_error.h>
+#include <mach/mach_init.h>
+#include <mach/mach_traps.h>
+#include <mach/mig_errors.h>
+#include <mach/notify.h>
+#include <mach/task_info.h>
+#include <mach/task_special_ports.h>
+#include <mach/thread_info.h>
+#include <mach/thread_status.h>
+
+#include "libktap.h"
+#include "mach.h"      /* mig-gen/ */
+#include "mach_host.h" /* mig-gen/ */
+#include "mach_port.h" /* mig-gen/ */
+
+#define PAGE 4096ul
+#define KERNEL_ADDR 0xffffffff80100000ul
+
+static int kr_is(const char *what, kern_return_t kr, kern_return_t want)
+{
+	if (kr != want)
+		ktap_diag("%s: %s (%#x), want %s", what, mach_error_name(kr), kr,
+		          mach_error_name(want));
+	return kr == want;
+}
+
+static void test_vm(void)
+{
+	mach_port_t self = mach_task_self();
+	vm_address_t addr = 0, a2;
+	vm_size_t size;
+	vm_prot_t prot, maxp;
+	vm_inherit_t inh;
+	boolean_t shared;
+	mach_port_t obj;
+	vm_offset_t off;
+	int ok = kr_is("vm_allocate", vm_allocate(self, &addr, 4 * PAGE, TRUE), KERN_SUCCESS);
+
+	ok = ok && addr != 0 && ((volatile uint64_t *)addr)[100] == 0;
+	if (ok)
+		((volatile uint64_t *)addr)[0] = 0x1234;
+	ok = ok && kr_is("vm_protect read",
+	                 vm_protect(self, addr + PAGE, PAGE, FALSE, VM_PROT_READ), KERN_SUCCESS);
+	a2 = addr + PAGE;
+	ok = ok && kr_is("vm_region",
+	                 vm_region(self, &a2, &size, &prot, &maxp, &inh, &shared, &obj, &off),
+	                 KERN_SUCCESS);
+	ok = ok && a2 == addr + PAGE && size == PAGE && prot == VM_PROT_READ &&
+	     maxp == VM_PROT_ALL && obj == MACH_PORT_NULL;
+	ok = ok &&
+	     kr_is("vm_protect beyond user space",
+	           vm_protect(self, KERNEL_ADDR, PAGE, FALSE, VM_PROT_READ), KERN_INVALID_ADDRESS);
+	ktap_ok(ok, "vm_allocate_protect_region");
+
+	/* vm_write (out-of-line request) and vm_read (out-of-line reply). */
+	char msg[64] = "written by vm_write";
+	vm_offset_t data = 0;
+	mach_msg_type_number_t cnt = 0;
+
+	ok = kr_is("vm_write", vm_write(self, addr + 2 * PAGE + 10, (vm_offset_t)msg, sizeof(msg)),
+	           KERN_SUCCESS);
+	ok = ok && strcmp((char *)addr + 2 * PAGE + 10, msg) == 0;
+	ok = ok && kr_is("vm_read", vm_read(self, addr, 3 * PAGE, &data, &cnt), KERN_SUCCESS);
+	ok = ok && cnt == 3 * PAGE && data != addr && *(uint64_t *)data == 0x1234 &&
+	     strcmp((char *)data + 2 * PAGE + 10, msg) == 0;
+	if (data)
+		vm_deallocate(self, data, cnt);
+	ok = ok && kr_is("vm_write to a read-only page",
+	                 vm_write(self, addr + PAGE, (vm_offset_t)msg, 8), KERN_PROTECTION_FAILURE);
+	ok = ok && kr_is("vm_read of the kernel", vm_read(self, KERNEL_ADDR, 8, &data, &cnt),
+	                 KERN_INVALID_ADDRESS);
+	ok = ok && kr_is("vm_write from an unmapped buffer",
+	                 vm_write(self, addr, (vm_offset_t)0x10, 8), MACH_SEND_INVALID_MEMORY);
+	ktap_ok(ok, "vm_read_vm_write");
+
+	vm_statistics_data_t st;
+
+	ok = kr_is("vm_statistics", vm_statistics(self, &st), KERN_SUCCESS) &&
+	     st.pagesize == (integer_t)PAGE && st.free_count > 0;
+	ok = ok && kr_is("vm_deallocate", vm_deallocate(self, addr, 4 * PAGE), KERN_SUCCESS);
+	a2 = 0x7ffffffff000ul; /* the top of user space: the stack ends here */
+	ok = ok && kr_is("vm_region above everything",
+	                 vm_region(self, &a2, &size, &prot, &maxp, &inh, &shared, &obj, &off),
+	                 KERN_NO_SPACE);
+	ktap_ok(ok, "vm_statistics_deallocate");
+}
+
+static void test_task_thread(void)
+{
+	mach_port_t self = mach_task_self(), me = mach_thread_self(), port;
+	task_basic_info_data_t ti;
+	mach_msg_type_number_t cnt = TASK_BASIC_INFO_COUNT;
+	int ok = kr_is("task_info", task_info(self, TASK_BASIC_INFO, (task_info_t)&ti, &cnt),
+	               KERN_SUCCESS);
+
+	ok = ok && cnt == TASK_BASIC_INFO_COUNT && ti.virtual_size > 0 && ti.resident_size > 0 &&
+	     ti.suspend_count == 0;
+	cnt = TASK_BASIC_INFO_COUNT;
+	ok = ok && kr_is("task_info flavor 99", task_info(self, 99, (task_info_t)&ti, &cnt),
+	                 KERN_INVALID_ARGUMENT);
+	ok = ok &&
+	     kr_is("task_info on a thread port",
+	           task_info(me, TASK_BASIC_INFO, (task_info_t)&ti, &cnt), KERN_INVALID_ARGUMENT);
+	ok = ok &&
+	     kr_is("task_get_special_port kernel",
+	           task_get_special_port(self, TASK_KERNEL_PORT, &port), KERN_SUCCESS) &&
+	     port == self;
+	mach_port_deallocate(self, port);
+	ok = ok && kr_is("task_get_special_port 99", task_get_special_port(self, 99, &port),
+	                 KERN_INVALID_ARGUMENT);
+	ok =
+	    ok && kr_is("task_set_special_port kernel",
+	                task_set_special_port(self, TASK_KERNEL_PORT, self), KERN_INVALID_ARGUMENT);
+	ktap_ok(ok, "task_info_special_ports");
+
+	thread_array_t threads = NULL;
+	mach_msg_type_number_t nthreads = 0;
+
+	ok = kr_is("task_threads", task_threads(self, &threads, &nthreads), KERN_SUCCESS);
+	ok = ok && nthreads == 1 && threads[0] == me;
+	for (unsigned i = 0; i < nthreads; i++)
+		mach_port_deallocate(self, threads[i]);
+	if (threads)
+		vm_deallocate(self, (vm_address_t)threads, nthreads * sizeof(*threads));
+	ktap_ok(ok, "task_threads");
+
+	struct x86_64_thread_state ts;
+	thread_basic_info_data_t bi;
+
+	cnt = x86_64_THREAD_STATE_COUNT;
+	ok = kr_is("thread_get_state",
+	           thread_get_state(me, x86_64_THREAD_STATE, (thread_state_t)&ts, &cnt),
+	           KERN_SUCCESS);
+	ok = ok && cnt == x86_64_THREAD_STATE_COUNT && ts.rip > 0x400000 && ts.rip < 0x800000 &&
+	     ts.rsp > 0x7f0000000000ul && ts.rsp < 0x800000000000ul && (ts.rflags & 0x200);
+	cnt = 3;
+	ok = ok && kr_is("thread_get_state count 3",
+	                 thread_get_state(me, x86_64_THREAD_STATE, (thread_state_t)&ts, &cnt),
+	                 KERN_INVALID_ARGUMENT);
+	cnt = THREAD_BASIC_INFO_COUNT;
+	ok = ok &&
+	     kr_is("thread_info", thread_info(me, THREAD_BASIC_INFO, (thread_info_t)&bi, &cnt),
+	           KERN_SUCCESS) &&
+	     bi.run_state == TH_STATE_RUNNING && bi.suspend_count == 0;
+	ok = ok && kr_is("thread_resume not suspended", thread_resume(me), KERN_FAILURE);
+	ok = ok && kr_is("thread_get_state on the task port",
+	                 thread_get_state(self, x86_64_THREAD_STATE, (thread_state_t)&ts, &cnt),
+	                 KERN_INVALID_ARGUMENT);
+	ok = ok && kr_is("task_resume not suspended", task_resume(self), KERN_FAILURE);
+	ktap_ok(ok, "thread_state_info_self");
+	mach_port_deallocate(self, me);
+}
+
+static void test_host(int priv)
+{
+	mach_port_t self = mach_task_self(), host = mach_host_self(), hpriv = MACH_PORT_NULL;
+	host_basic_info_data_t hi;
+	mach_msg_type_number_t cnt = HOST_BASIC_INFO_COUNT;
+	kernel_version_t version;
+	time_value_t t0, t1;
+	int ok = kr_is("host_info", host_info(host, HOST_BASIC_INFO, (host_info_t)&hi, &cnt),
+	               KERN_SUCCESS);
+
+	ok = ok && hi.max_cpus >= 1 && hi.avail_cpus >= 1 && hi.memory_size >= (1ul << 20);
+	ok = ok && kr_is("host_kernel_version", host_kernel_version(host, version), KERN_SUCCESS) &&
+	     strncmp(version, "machperf", 8) == 0;
+	ok = ok && kr_is("host_get_time", host_get_time(host, &t0), KERN_SUCCESS) &&
+	     kr_is("host_get_time again", host_get_time(host, &t1), KERN_SUCCESS) &&
+	     (t1.seconds > t0.seconds ||
+	      (t1.seconds == t0.seconds && t1.microseconds >= t0.microseconds));
+	ok = ok && kr_is("host_info on the task port",
+	                 host_info(self, HOST_BASIC_INFO, (host_info_t)&hi, &cnt), MIG_BAD_ID);
+	ktap_diag("kernel version: %s", version);
+	ktap_ok(ok, "host_info_version_time");
+
+	ok = kr_is("host_reboot on the unprivileged port", host_reboot(host, RB_HALT),
+	           KERN_INVALID_HOST);
+	ok = ok && kr_is("host_reboot on the task port", host_reboot(self, RB_HALT), MIG_BAD_ID);
+	ok = ok && kr_is("task_get_special_port host_priv",
+	                 task_get_special_port(self, TASK_HOST_PRIV_PORT, &hpriv), KERN_SUCCESS);
+	if (priv) {
+		cnt = HOST_BASIC_INFO_COUNT;
+		ok = ok && MACH_PORT_VALID(hpriv) && hpriv != host &&
+		     kr_is("host_info on host_priv",
+		           host_info(hpriv, HOST_BASIC_INFO, (host_info_t)&hi, &cnt), KERN_SUCCESS);
+	} else {
+		ok = ok && hpriv == MACH_PORT_NULL;
+	}
+	if (MACH_PORT_VALID(hpriv))
+		mach_port_deallocate(self, hpriv);
+	mach_port_deallocate(self, host);
+	ktap_ok(ok, "host_priv_%s", priv ? "given" : "withheld");
+}
+
+/*
+ * The child's program, position independent, no stack needed at first.
+ * rdi = a data page: it writes 0xc0ffee at (rdi), waits until the
+ * parent writes non-zero at 8(rdi) (vm_write), then sends task_terminate
+ * to its own task port (trap -28) as a one-way message (no reply port),
+ * and spins if that ever returns.
+ */
+extern const char child_code[], child_code_end[];
+__asm__(".pushsection .text\n"
+        "	.balign 16\n"
+        "child_code:\n"
+        "	movq	$0xc0ffee, (%rdi)\n"
+        "1:	pause\n"
+        "	cmpq	$0, 8(%rdi)\n"
+        "	je	1b\n"
+        "	mov	%rdi, %rbx\n"
+        "	mov	$-28, %rax\n" /* mach_task_self */
+        "	syscall\n"
+        "	lea	16(%rbx), %rdi\n" /* the message, in the data page */
+        "	movl	$19, 0(%rdi)\n"   /* bits: COPY_SEND, no reply port */
+        "	movl	$32, 4(%rdi)\n"   /* size */
+        "	movq	%rax, 8(%rdi)\n"  /* remote: the task port */
+        "	movq	$0, 16(%rdi)\n"
+        "	movl	$0, 24(%rdi)\n"
+        "	movl	$2008, 28(%rdi)\n" /* task_terminate */
+        "	mov	$1, %esi\n"        /* MACH_SEND_MSG */
+        "	mov	$32, %edx\n"
+        "	xor	%r10d, %r10d\n"
+        "	xor	%r8d, %r8d\n"
+        "	xor	%r9d, %r9d\n"
+        "	mov	$-25, %rax\n" /* mach_msg_trap */
+        "	syscall\n"
+        "2:	jmp	2b\n"
+        "child_code_end:\n"
+        ".popsection\n");
+
+/* Polls the child's data word at addr until it reads want (or about 2 s pass). */
+static int wait_child_word(mach_port_t child, vm_address_t addr, uint64_t want)
+{
+	for (int i = 0; i < 2000; i++) {
+		vm_offset_t data = 0;
+		mach_msg_type_number_t cnt = 0;
+		uint64_t v = 0;
+
+		if (vm_read(child, addr, 8, &data, &cnt) != KERN_SUCCESS)
+			return 0;
+		v = *(uint64_t *)data;
+		vm_deallocate(mach_task_self(), data, cnt);
+		if (v == want)
+			return 1;
+		thread_switch(0, SWITCH_OPTION_WAIT, 1);
+	}
+	return 0;
+}
+
+static void test_child_task(void)
+{
+	mach_port_t self = mach_task_self(), child = MACH_PORT_NULL, th = MACH_PORT_NULL;
+	mach_port_t notify = MACH_PORT_NULL, prev = MACH_PORT_NULL;
+	vm_address_t code = 0, data = 0, stack = 0;
+	size_t len = (size_t)(child_code_end - child_code);
+	struct x86_64_thread_state ts;
+	int ok = kr_is("task_create", task_create(self, FALSE, &child), KERN_SUCCESS);
+
+	ok = ok && kr_is("vm_allocate code", vm_allocate(child, &code, PAGE, TRUE), KERN_SUCCESS);
+	ok = ok && kr_is("vm_write code", vm_write(child, code, (vm_offset_t)child_code, len),
+	                 KERN_SUCCESS);
+	ok = ok && kr_is("vm_protect code",
+	                 vm_protect(child, code, PAGE, FALSE, VM_PROT_READ | VM_PROT_EXECUTE),
+	                 KERN_SUCCESS);
+	ok = ok && kr_is("vm_allocate data", vm_allocate(child, &data, PAGE, TRUE), KERN_SUCCESS);
+	ok = ok &&
+	     kr_is("vm_allocate stack", vm_allocate(child, &stack, 4 * PAGE, TRUE), KERN_SUCCESS);
+	ok = ok && kr_is("thread_create", thread_create(child, &th), KERN_SUCCESS);
+	memset(&ts, 0, sizeof(ts));
+	ts.rip = KERNEL_ADDR;
+	ok = ok && kr_is("thread_set_state kernel rip",
+	                 thread_set_state(th, x86_64_THREAD_STATE, (thread_state_t)&ts,
+	                                  x86_64_THREAD_STATE_COUNT),
+	                 KERN_INVALID_ARGUMENT);
+	ts.rip = code;
+	ts.rsp = 0x8000000000000000ul;
+	ok = ok && kr_is("thread_set_state non-canonical rsp",
+	                 thread_set_state(th, x86_64_THREAD_STATE, (thread_state_t)&ts,
+	                                  x86_64_THREAD_STATE_COUNT),
+	                 KERN_INVALID_ARGUMENT);
+	ts.rsp = stack + 4 * PAGE - 8;
+	ts.rdi = data;
+	ok = ok && kr_is("thread_set_state",
+	                 thread_set_state(th, x86_64_THREAD_STATE, (thread_state_t)&ts,
+	                                  x86_64_THREAD_STATE_COUNT),
+	                 KERN_SUCCESS);
+	/* It was made suspended: count 1. */
+	thread_basic_info_data_t bi;
+	mach_msg_type_number_t cnt = THREAD_BASIC_INFO_COUNT;
+
+	ok = ok &&
+	     kr_is("thread_info child",
+	           thread_info(th, THREAD_BASIC_INFO, (thread_info_t)&bi, &cnt), KERN_SUCCESS) &&
+	     bi.suspend_count == 1;
+	ok = ok && kr_is("mach_port_allocate notify",
+	                 mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &notify), KERN_SUCCESS);
+	ok = ok &&
+	     kr_is("request dead-name",
+	           mach_port_request_notification(self, child, MACH_NOTIFY_DEAD_NAME, 0, notify,
+	                                          MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev),
+	           KERN_SUCCESS) &&
+	     prev == MACH_PORT_NULL;
+	ok = ok && kr_is("thread_resume", thread_resume(th), KERN_SUCCESS);
+	ok = ok && kr_is("thread_resume again", thread_resume(th), KERN_FAILURE);
+	ok = ok && wait_child_word(child, data, 0xc0ffee);
+	ktap_ok(ok, "child_task_runs_copied_code");
+
+	/* Its state, seen from here: rip in the copied code. */
+	cnt = x86_64_THREAD_STATE_COUNT;
+	ok = ok &&
+	     kr_is("thread_get_state child",
+	           thread_get_state(th, x86_64_THREAD_STATE, (thread_state_t)&ts, &cnt),
+	           KERN_SUCCESS) &&
+	     ts.rip >= code && ts.rip < code + len && ts.rdi == data;
+	ok = ok && kr_is("task_suspend child", task_suspend(child), KERN_SUCCESS) &&
+	     kr_is("task_resume child", task_resume(child), KERN_SUCCESS);
+	ktap_ok(ok, "child_thread_state");
+
+	/* Let it end itself; the dead-name notification names its task port. */
+	uint64_t go = 1;
+	struct {
+		mach_msg_header_t head;
+		mach_msg_type_t type;
+		mach_port_t name;
+		char pad[64];
+	} n;
+
+	ok = ok && kr_is("vm_write go", vm_write(child, data + 8, (vm_offset_t)&go, sizeof(go)),
+	                 KERN_SUCCESS);
+	memset(&n, 0, sizeof(n));
+	ok = ok && kr_is("dead-name notification",
+	                 mach_msg(&n.head, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(n), notify,
+	                          5000, MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	ok = ok && n.head.msgh_id == MACH_NOTIFY_DEAD_NAME && n.name == child;
+	if (!ok)
+		ktap_diag("notification id %d name %#x (child %#x)", n.head.msgh_id, n.name, child);
+	mach_port_type_t type = 0;
+
+	ok = ok &&
+	     kr_is("mach_port_type of the dead child", mach_port_type(self, child, &type),
+	           KERN_SUCCESS) &&
+	     type == MACH_PORT_TYPE_DEAD_NAME;
+	ok = ok &&
+	     kr_is("task_terminate of a dead task", task_terminate(child), MACH_SEND_INVALID_DEST);
+	ktap_ok(ok, "child_terminates_itself_dead_name");
+
+	/* The dead name's references (ours, and the notification's if it added one). */
+	mach_port_urefs_t refs = 0;
+
+	mach_port_get_refs(self, child, MACH_PORT_RIGHT_DEAD_NAME, &refs);
+	mach_port_mod_refs(self, child, MACH_PORT_RIGHT_DEAD_NAME, -(mach_port_delta_t)refs);
+	mach_port_deallocate(self, th);
+	mach_port_mod_refs(self, notify, MACH_PORT_RIGHT_RECEIVE, -1);
+}
+
+/* A task terminated from outside, with its thread suspended. */
+static void test_terminate_other(void)
+{
+	mach_port_t self = mach_task_self(), child = MACH_PORT_NULL, th = MACH_PORT_NULL;
+	int ok = kr_is("task_create", task_create(self, TRUE, &child), KERN_SUCCESS) &&
+	         kr_is("thread_create", thread_create(child, &th), KERN_SUCCESS) &&
+	         kr_is("thread_suspend", thread_suspend(th), KERN_SUCCESS) &&
+	         kr_is("thread_abort", thread_abort(th), KERN_SUCCESS) &&
+	         kr_is("task_terminate", task_terminate(child), KERN_SUCCESS);
+	mach_port_type_t type = 0;
+
+	for (int i = 0; ok && i < 100 && type != MACH_PORT_TYPE_DEAD_NAME; i++) {
+		mach_port_type(self, child, &type);
+		if (type != MACH_PORT_TYPE_DEAD_NAME)
+			thread_switch(0, SWITCH_OPTION_WAIT, 1);
+	}
+	ok = ok && type == MACH_PORT_TYPE_DEAD_NAME;
+	/* Its thread is gone or going: KERN_INVALID_ARGUMENT, or a dead name once it is freed. */
+	kern_return_t kr = thread_resume(th);
+
+	ktap_diag("thread_resume of a dead thread: %s", mach_error_name(kr));
+	ok = ok && (kr == KERN_INVALID_ARGUMENT || kr == MACH_SEND_INVALID_DEST);
+	ktap_ok(ok, "task_terminate_other");
+	mach_port_mod_refs(self, child, MACH_PORT_RIGHT_DEAD_NAME, -1);
+	mach_port_deallocate(self, th);
+}
+
+int main(int argc, char **argv)
+{
+	int priv = argc > 1 && strcmp(argv[1], "priv") == 0;
+
+	ktap_plan(12);
+	test_vm();
+	test_task_thread();
+	test_host(priv);
+	test_child_task();
+	test_terminate_other();
+	return ktap_done();
+}
