@@ -116,8 +116,8 @@ static void write_summary(FILE *f, const struct mp_stream *s)
 	if (s->have_meta)
 		fprintf(f,
 		        "meta     clock %s, %" PRIu32 " CPUs, TSC %" PRIu64
-		        " Hz, rate limit %" PRIu32 " records/s (0: none), buffer %" PRIu32
-		        " records (%s), kernel \"%.*s\"\n",
+		        " Hz, rate limit %" PRIu32 " records/s per CPU (0: none), buffer %" PRIu32
+		        " records per CPU (%s), kernel \"%.*s\"\n",
 		        mp_clock_name(m->clock), m->ncpus, m->tsc_hz, m->rate, m->buffer_records,
 		        mp_mode_name(m->buffer_mode), (int)strnlen(m->version, sizeof(m->version)),
 		        m->version);
@@ -128,13 +128,14 @@ static void write_summary(FILE *f, const struct mp_stream *s)
 	        s->fc.frames, s->fc.corrupt, s->fc.truncated, s->fc.missing, s->fc.reordered,
 	        s->malformed, s->fc.bytes_skipped);
 	fprintf(f,
-	        "records  %zu received, %" PRIu64 " lost (%" PRIu64 " in the kernel, %" PRIu64
-	        " in transit)\n",
-	        s->nrec, s->lost_reported + s->lost_transit, s->lost_reported, s->lost_transit);
+	        "records  %zu received, %" PRIu64 " lost (%" PRIu64 " lost and %" PRIu64
+	        " dropped in the kernel, %" PRIu64 " in transit)\n",
+	        s->nrec, mp_lost_total(s), s->lost_reported, s->dropped_reported, s->lost_transit);
 	if (s->have_end)
 		fprintf(f,
-		        "totals   written %" PRIu64 " = read %" PRIu64 " + lost %" PRIu64 ": %s\n",
-		        s->end.written, s->end.read, s->end.lost,
+		        "totals   written %" PRIu64 " = read %" PRIu64 " + lost %" PRIu64
+		        " + dropped %" PRIu64 ": %s\n",
+		        s->end.written, s->end.read, s->end.lost, s->end.dropped,
 		        s->balanced ? "balanced" : "DOES NOT BALANCE");
 	else
 		fprintf(f, "totals   unknown (no END frame)\n");

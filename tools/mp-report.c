@@ -77,19 +77,22 @@ static void sec_loss(FILE *f, const struct mp_stream *s)
 {
 	fputs("<h2 id=loss>Loss accounting</h2>\n<table>\n", f);
 	row_u64(f, "records received", s->nrec);
-	row_u64(f, "records lost (total)", s->lost_reported + s->lost_transit);
-	row_u64(f, "records lost in the kernel", s->lost_reported);
+	row_u64(f, "records lost (total)", mp_lost_total(s));
+	row_u64(f, "records lost in the kernel (overwritten, resized, reset)", s->lost_reported);
+	row_u64(f, "records dropped in the kernel (buffer full, saturate mode)",
+	        s->dropped_reported);
 	row_u64(f, "records lost in transit", s->lost_transit);
 	if (s->have_end) {
 		row_u64(f, "written (END)", s->end.written);
 		row_u64(f, "read (END)", s->end.read);
 		row_u64(f, "lost (END)", s->end.lost);
+		row_u64(f, "dropped (END)", s->end.dropped);
 	} else {
-		fputs(
-		    "<tr><th>written / read / lost (END)</th><td>unknown: no END frame</td></tr>\n",
-		    f);
+		fputs("<tr><th>written / read / lost / dropped (END)</th><td>unknown: no END "
+		      "frame</td></tr>\n",
+		      f);
 	}
-	fprintf(f, "<tr><th>written = read + lost</th><td>%s</td></tr>\n",
+	fprintf(f, "<tr><th>written = read + lost + dropped</th><td>%s</td></tr>\n",
 	        s->balanced ? "holds" : "does NOT hold");
 	row_u64(f, "frames ok", s->fc.frames);
 	row_u64(f, "frames corrupt", s->fc.corrupt);
@@ -320,7 +323,7 @@ static void sec_system(FILE *f, const struct mp_stream *s)
 	row_u64(f, "events (all types)", y->events);
 	row_u64(f, "records written", y->written);
 	row_u64(f, "records read", y->read);
-	row_u64(f, "records lost", y->lost);
+	row_u64(f, "records lost (dropped, overwritten, resized, reset)", y->lost);
 	row_u64(f, "records buffered", y->buffered);
 	row_u64(f, "sampled out (rate limit)", y->sampled_out);
 	row_u64(f, "rate limit (records/s per CPU, 0: none)", y->rate);
@@ -378,8 +381,8 @@ static void write_html(FILE *f, const struct mp_stream *s, const char *title)
 		        mp_clock_name(m->clock), m->ncpus, m->tsc_hz);
 		html_text(f, m->version, strnlen(m->version, sizeof(m->version)));
 		fprintf(f,
-		        "</code>; rate limit %" PRIu32 " records/s (0: none); buffer %" PRIu32
-		        " records (%s)",
+		        "</code>; rate limit %" PRIu32
+		        " records/s per CPU (0: none); buffer %" PRIu32 " records per CPU (%s)",
 		        m->rate, m->buffer_records, mp_mode_name(m->buffer_mode));
 	}
 	fputs(".</p>\n", f);

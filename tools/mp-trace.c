@@ -11,6 +11,7 @@
  *	                  per time window, from the records (under a rate limit,
  *	                  records/s)
  *	pid 300001        "perf stream": loss markers and a running loss counter
+ *	                  (lost and dropped in the kernel, lost in transit)
  * Timed records (PERF_REC_F_TIMED) become complete events ("X"), the rest
  * instants ("i"); thread events have cat "event", CPU copies cat "cpu", so
  * counting cat "event" gives the records per event type.  ts and dur are
@@ -435,8 +436,9 @@ static void emit_losses(struct mj *j, const struct trace *t, uint64_t t0)
 	for (size_t i = 0; i < s->nloss; i++) {
 		const struct mp_loss *l = &s->loss[i];
 
-		total += l->reported + l->transit;
-		snprintf(name, sizeof(name), "records lost: %" PRIu64, l->reported + l->transit);
+		total += l->reported + l->dropped + l->transit;
+		snprintf(name, sizeof(name), "records lost: %" PRIu64,
+		         l->reported + l->dropped + l->transit);
 		mj_begin(j, '{');
 		mj_kstr(j, "name", name);
 		mj_kstr(j, "cat", "loss");
@@ -448,6 +450,7 @@ static void emit_losses(struct mj *j, const struct trace *t, uint64_t t0)
 		mj_key(j, "args");
 		mj_begin(j, '{');
 		mj_ku64(j, "lost_in_kernel", l->reported);
+		mj_ku64(j, "dropped_in_kernel", l->dropped);
 		mj_ku64(j, "lost_in_transit", l->transit);
 		mj_end(j, '}');
 		mj_end(j, '}');

@@ -182,19 +182,21 @@ void mp_json_loss(struct mj *j, const struct mp_stream *s)
 	mj_ku64(j, "bytes_skipped", s->fc.bytes_skipped);
 	mj_ku64(j, "records_received", s->nrec);
 	mj_ku64(j, "records_lost_reported", s->lost_reported);
+	mj_ku64(j, "records_dropped_reported", s->dropped_reported);
 	mj_ku64(j, "records_lost_in_transit", s->lost_transit);
-	mj_ku64(j, "records_lost", s->lost_reported + s->lost_transit);
+	mj_ku64(j, "records_lost", mp_lost_total(s));
 	if (s->have_end) {
 		mj_ku64(j, "written", s->end.written);
 		mj_ku64(j, "read", s->end.read);
 		mj_ku64(j, "lost", s->end.lost);
+		mj_ku64(j, "dropped", s->end.dropped);
 	} else {
-		mj_key(j, "written");
-		mj_null(j);
-		mj_key(j, "read");
-		mj_null(j);
-		mj_key(j, "lost");
-		mj_null(j);
+		static const char *const keys[] = { "written", "read", "lost", "dropped" };
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			mj_key(j, keys[i]);
+			mj_null(j);
+		}
 	}
 	mj_kbool(j, "balanced", s->balanced);
 	mj_ku64(j, "problems", s->msg_total);

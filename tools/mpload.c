@@ -91,12 +91,13 @@ static void ld_meta(struct mp_stream *s, const struct mps_frame *f)
 	s->have_meta = true;
 }
 
-static void ld_add_loss(struct mp_stream *s, uint64_t ts, uint64_t reported, uint64_t transit)
+static void ld_add_loss(struct mp_stream *s, uint64_t ts, uint64_t reported, uint64_t dropped,
+                        uint64_t transit)
 {
-	if (reported + transit == 0 ||
+	if ((reported | dropped | transit) == 0 ||
 	    !ld_grow(s, (void **)&s->loss, s->nloss, &s->loss_cap, sizeof(*s->loss)))
 		return;
-	s->loss[s->nloss++] = (struct mp_loss){ ts, reported, transit };
+	s->loss[s->nloss++] = (struct mp_loss){ ts, reported, dropped, transit };
 }
 
 /* ld_chain - the cursor sequence of cpu, created if new; NULL if out of memory. */
@@ -120,14 +121,15 @@ static void ld_records(struct mp_stream *s, const struct mps_frame *f)
 	struct perf_record r;
 	struct mp_chain *c;
 	uint64_t gap = 0;
+	size_t hsz = mps_records_size(f->version);
 	bool is_new;
 
-	if (f->len < sizeof(h)) {
+	if (f->len < hsz) {
 		ld_bad(s, f, "payload of %" PRIu32 " bytes is shorter than its header", f->len);
 		return;
 	}
-	mps_dec_records(f->payload, &h);
-	if (f->len != sizeof(h) + (uint64_t)h.count * sizeof(r)) {
+	mps_dec_records(f->payload, f->version, &h);
+	if (f->len != hsz + (uint64_t)h.count * sizeof(r)) {
 		ld_bad(s, f, "count %" PRIu32 " does not fit a payload of %" PRIu32 " bytes",
 		       h.count, f->len);
 		return;
@@ -144,6 +146,10 @@ static void ld_records(struct mp_stream *s, const struct mps_frame *f)
 		       h.cursor_before, h.cursor_after, h.count, h.lost);
 		return;
 	}
+	if (h.dropped > UINT64_MAX / 4 - s->dropped_reported) {
+		ld_bad(s, f, "dropped %" PRIu64 " is absurd", h.dropped);
+		return;
+	}
 	for (size_t i = 0; i < s->nchain; i++) {
 		if (s->chain[i].cpu == h.cpu && h.cursor_before < s->chain[i].cursor) {
 			ld_bad(s, f,
@@ -153,7 +159,7 @@ static void ld_records(struct mp_stream *s, const struct mps_frame *f)
 		}
 	}
 	for (uint32_t i = 0; i < h.count; i++) {
-		uint8_t ev = f->payload[sizeof(h) + (size_t)i * sizeof(r) + 8];
+		uint8_t ev = f->payload[hsz + (size_t)i * sizeof(r) + 8];
 
 		if (ev >= PERF_EVENT_MAX) {
 			ld_bad(s, f, "record %" PRIu32 " has event id %u (ids end at %d)", i, ev,
@@ -177,13 +183,14 @@ static void ld_records(struct mp_stream *s, const struct mps_frame *f)
 		       h.cpu, gap, h.cursor_before);
 	c->cursor = h.cursor_after;
 	s->lost_reported += h.lost;
+	s->dropped_reported += h.dropped;
 	s->lost_transit += gap;
 	for (uint32_t i = 0; i < h.count; i++) {
 		if (!ld_grow(s, (void **)&s->rec, s->nrec, &s->rec_cap, sizeof(r)))
 			return;
-		mps_dec_record(f->payload + sizeof(h) + (size_t)i * sizeof(r), &r);
+		mps_dec_record(f->payload + hsz + (size_t)i * sizeof(r), &r);
 		if (i == 0) {
-			ld_add_loss(s, r.ts_ns, h.lost, gap);
+			ld_add_loss(s, r.ts_ns, h.lost, h.dropped, gap);
 			if (is_new)
 				c->first_ts = r.ts_ns;
 		}
@@ -192,7 +199,7 @@ static void ld_records(struct mp_stream *s, const struct mps_frame *f)
 		s->last_ts = c->last_ts = r.ts_ns;
 	}
 	if (h.count == 0)
-		ld_add_loss(s, c->last_ts, h.lost, gap);
+		ld_add_loss(s, c->last_ts, h.lost, h.dropped, gap);
 }
 
 /* ld_stats - parse into tmp first; commit only a frame that checks out. */
@@ -405,13 +412,14 @@ static void ld_end(struct mp_stream *s, const struct mps_frame *f)
 {
 	struct perf_stream_range *r = NULL;
 	struct perf_stream_end e;
+	size_t hsz = mps_end_size(f->version);
 
-	if (f->len < sizeof(e)) {
+	if (f->len < hsz) {
 		ld_bad(s, f, "payload of %" PRIu32 " bytes is shorter than its header", f->len);
 		return;
 	}
-	mps_dec_end(f->payload, &e);
-	if (f->len != sizeof(e) + (uint64_t)e.ncpus * sizeof(*r)) {
+	mps_dec_end(f->payload, f->version, &e);
+	if (f->len != hsz + (uint64_t)e.ncpus * sizeof(*r)) {
 		ld_bad(s, f, "%" PRIu32 " cursor ranges do not fit a payload of %" PRIu32 " bytes",
 		       e.ncpus, f->len);
 		return;
@@ -421,7 +429,7 @@ static void ld_end(struct mp_stream *s, const struct mps_frame *f)
 		return;
 	}
 	for (uint32_t i = 0; i < e.ncpus; i++)
-		mps_dec_range(f->payload + sizeof(e) + (size_t)i * sizeof(*r), &r[i]);
+		mps_dec_range(f->payload + hsz + (size_t)i * sizeof(*r), &r[i]);
 	s->end = e;
 	s->end_range = r;
 	s->have_end = true;
@@ -460,11 +468,14 @@ static bool ld_end_sane(struct mp_stream *s, uint64_t offset)
 		}
 		span += r->last_cursor - r->first_cursor;
 	}
-	if (span != e->written || e->read > e->written || e->written - e->read != e->lost) {
+	/* written = span + dropped and span = read + lost, without overflow */
+	if (e->dropped > e->written || e->written - e->dropped != span || e->read > span ||
+	    span - e->read != e->lost) {
 		ld_msg(s, offset,
-		       "END does not balance: written %" PRIu64 " (cursor ranges %" PRIu64
-		       ") != read %" PRIu64 " + lost %" PRIu64,
-		       e->written, span, e->read, e->lost);
+		       "END does not balance: written %" PRIu64 " != read %" PRIu64
+		       " + lost %" PRIu64 " + dropped %" PRIu64 ", or cursor ranges %" PRIu64
+		       " != read + lost",
+		       e->written, e->read, e->lost, e->dropped, span);
 		return false;
 	}
 	return true;
@@ -495,8 +506,8 @@ static void ld_finish(struct mp_stream *s, uint64_t offset)
 			       c->cpu, c->first, c->cursor);
 			return;
 		}
-		ld_add_loss(s, c->first_ts, 0, c->first - r->first_cursor);
-		ld_add_loss(s, c->last_ts, 0, r->last_cursor - c->cursor);
+		ld_add_loss(s, c->first_ts, 0, 0, c->first - r->first_cursor);
+		ld_add_loss(s, c->last_ts, 0, 0, r->last_cursor - c->cursor);
 		edge += (c->first - r->first_cursor) + (r->last_cursor - c->cursor);
 	}
 	for (uint32_t i = 0; i < e->ncpus; i++) {
@@ -506,7 +517,7 @@ static void ld_finish(struct mp_stream *s, uint64_t offset)
 		for (size_t k = 0; k < s->nchain; k++)
 			seen = seen || s->chain[k].cpu == r->cpu;
 		if (!seen) {
-			ld_add_loss(s, s->last_ts, 0, r->last_cursor - r->first_cursor);
+			ld_add_loss(s, s->last_ts, 0, 0, r->last_cursor - r->first_cursor);
 			edge += r->last_cursor - r->first_cursor;
 		}
 	}
@@ -516,14 +527,32 @@ static void ld_finish(struct mp_stream *s, uint64_t offset)
 		       " RECORDS frame of a CPU",
 		       edge);
 	s->lost_transit += edge;
-	have = s->nrec + s->lost_reported + s->lost_transit;
+	if (s->dropped_reported > e->dropped) {
+		ld_msg(s, offset,
+		       "RECORDS frames report %" PRIu64 " records dropped, END only %" PRIu64,
+		       s->dropped_reported, e->dropped);
+		return;
+	}
+	/* Drops have no cursor: those of frames that never arrived show only in END. */
+	if (e->dropped > s->dropped_reported) {
+		uint64_t d = e->dropped - s->dropped_reported;
+
+		ld_msg(s, offset,
+		       "%" PRIu64 " records dropped in the kernel (END) were reported in no RECORDS"
+		       " frame that arrived: counted as lost in transit",
+		       d);
+		ld_add_loss(s, s->last_ts, 0, 0, d);
+		s->lost_transit += d;
+	}
+	have = s->nrec + s->lost_reported + s->dropped_reported + s->lost_transit;
 	if (have != e->written || s->nrec > e->read || s->lost_reported > e->lost) {
 		ld_msg(s, offset,
-		       "records received %zu + lost %" PRIu64 " (%" PRIu64
-		       " in the kernel) = %" PRIu64 ", but END says written %" PRIu64
-		       " = read %" PRIu64 " + lost %" PRIu64,
-		       s->nrec, s->lost_reported + s->lost_transit, s->lost_reported, have,
-		       e->written, e->read, e->lost);
+		       "records received %zu + lost %" PRIu64 " (%" PRIu64 " lost and %" PRIu64
+		       " dropped in the kernel) = %" PRIu64 ", but END says written %" PRIu64
+		       " = read %" PRIu64 " + lost %" PRIu64 " + dropped %" PRIu64,
+		       s->nrec, s->lost_reported + s->dropped_reported + s->lost_transit,
+		       s->lost_reported, s->dropped_reported, have, e->written, e->read, e->lost,
+		       e->dropped);
 		return;
 	}
 	if (s->lost_transit && !ld_frames_lost(s)) {
@@ -663,7 +692,7 @@ void mp_incomplete_why(const struct mp_stream *s, char *buf, size_t size)
 	why_str(buf, size, &len, !s->have_meta, "no META frame");
 	why_str(buf, size, &len, !s->have_end, "no END frame");
 	why_str(buf, size, &len, s->have_end && !s->balanced,
-	        "records do not balance (written != read + lost)");
+	        "records do not balance (written != read + lost + dropped)");
 	why_str(buf, size, &len, s->io_error, "read error");
 	why_str(buf, size, &len, s->nomem, "out of memory");
 }

@@ -3,11 +3,15 @@
  * three tools print, convert and chart.
  *
  * Loss accounting (docs/perf-stream.md): records_received records arrived;
- * lost_reported were lost in the kernel (the RECORDS frames' lost fields);
- * lost_transit were in frames that never arrived (gaps in a CPU's cursor
- * sequence).  The stream balances when END is present, END.written =
- * END.read + END.lost = the sum of its cursor ranges, and received +
- * lost_reported + lost_transit = END.written: every record written is
+ * lost_reported were lost in the kernel with their sequence numbers
+ * (overwritten, resized, reset: the RECORDS frames' lost fields);
+ * dropped_reported were refused by a full saturate-mode buffer, without
+ * sequence numbers (the dropped fields); lost_transit were in frames that
+ * never arrived: gaps in a CPU's cursor sequence, plus the drops END counts
+ * that no RECORDS frame arrived to report.  The stream balances when END is
+ * present, END.written = END.read + END.lost + END.dropped, the sum of its
+ * cursor ranges = END.read + END.lost, and received + lost_reported +
+ * dropped_reported + lost_transit = END.written: every record written is
  * either here or counted.
  */
 #ifndef TOOLS_MPLOAD_H
@@ -53,7 +57,8 @@ struct mp_chain {
 /* A place where records were lost: before the records of one frame. */
 struct mp_loss {
 	uint64_t ts_ns;    /* of the first record after the loss */
-	uint64_t reported; /* lost in the kernel */
+	uint64_t reported; /* lost in the kernel, with sequence numbers */
+	uint64_t dropped;  /* dropped in the kernel, without (saturate) */
 	uint64_t transit;  /* lost with frames that never arrived */
 };
 
@@ -84,7 +89,7 @@ struct mp_stream {
 	struct mp_chain *chain;
 	size_t nchain, chain_cap;
 	uint64_t last_ts;
-	uint64_t lost_reported, lost_transit;
+	uint64_t lost_reported, dropped_reported, lost_transit;
 	bool balanced;
 
 	char *msg[MP_MAX_MESSAGES];
@@ -102,6 +107,12 @@ struct mp_stream {
  */
 int mp_load(struct mp_stream *s, FILE *in, const char *name, const char *prog, FILE *echo);
 void mp_free(struct mp_stream *s);
+
+/* mp_lost_total - every record written and not received: kernel and transit. */
+static inline uint64_t mp_lost_total(const struct mp_stream *s)
+{
+	return s->lost_reported + s->dropped_reported + s->lost_transit;
+}
 
 /* mp_complete - nothing corrupt, missing or unaccounted, META and END seen. */
 bool mp_complete(const struct mp_stream *s);

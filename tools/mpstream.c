@@ -97,6 +97,16 @@ void mps_dec_meta(const uint8_t *p, struct perf_stream_meta *m)
 	m->reserved2 = mps_get64(p + 120);
 }
 
+size_t mps_records_size(uint16_t version)
+{
+	return version >= 2 ? sizeof(struct perf_stream_records) : PERF_STREAM_RECORDS_V1_SIZE;
+}
+
+size_t mps_end_size(uint16_t version)
+{
+	return version >= 2 ? sizeof(struct perf_stream_end) : PERF_STREAM_END_V1_SIZE;
+}
+
 void mps_enc_records(uint8_t *p, const struct perf_stream_records *r)
 {
 	mps_put64(p + 0, r->cursor_before);
@@ -104,15 +114,17 @@ void mps_enc_records(uint8_t *p, const struct perf_stream_records *r)
 	mps_put64(p + 16, r->lost);
 	mps_put32(p + 24, r->count);
 	mps_put32(p + 28, r->cpu);
+	mps_put64(p + 32, r->dropped);
 }
 
-void mps_dec_records(const uint8_t *p, struct perf_stream_records *r)
+void mps_dec_records(const uint8_t *p, uint16_t version, struct perf_stream_records *r)
 {
 	r->cursor_before = mps_get64(p + 0);
 	r->cursor_after = mps_get64(p + 8);
 	r->lost = mps_get64(p + 16);
 	r->count = mps_get32(p + 24);
 	r->cpu = mps_get32(p + 28);
+	r->dropped = version >= 2 ? mps_get64(p + 32) : 0;
 }
 
 void mps_enc_record(uint8_t *p, const struct perf_record *r)
@@ -240,13 +252,15 @@ void mps_enc_end(uint8_t *p, const struct perf_stream_end *e)
 	enc64s(p, &e->written, 3);
 	mps_put32(p + 24, e->ncpus);
 	mps_put32(p + 28, e->reserved);
+	mps_put64(p + 32, e->dropped);
 }
 
-void mps_dec_end(const uint8_t *p, struct perf_stream_end *e)
+void mps_dec_end(const uint8_t *p, uint16_t version, struct perf_stream_end *e)
 {
 	dec64s(p, &e->written, 3);
 	e->ncpus = mps_get32(p + 24);
 	e->reserved = mps_get32(p + 28);
+	e->dropped = version >= 2 ? mps_get64(p + 32) : 0;
 }
 
 void mps_enc_range(uint8_t *p, const struct perf_stream_range *r)
@@ -287,12 +301,18 @@ void mps_enc_bucket(uint8_t *p, uint64_t lo, uint64_t hi, uint64_t count)
 
 size_t mps_frame_seal(uint8_t *frame, uint16_t type, uint32_t seq, uint32_t payload_len)
 {
+	return mps_frame_seal_version(frame, PERF_STREAM_VERSION, type, seq, payload_len);
+}
+
+size_t mps_frame_seal_version(uint8_t *frame, uint16_t version, uint16_t type, uint32_t seq,
+                              uint32_t payload_len)
+{
 	uint32_t crc;
 
 	if (payload_len > PERF_STREAM_MAX_PAYLOAD)
 		return 0;
 	mps_put32(frame + 0, PERF_STREAM_MAGIC);
-	mps_put16(frame + 4, PERF_STREAM_VERSION);
+	mps_put16(frame + 4, version);
 	mps_put16(frame + 6, type);
 	mps_put32(frame + 8, seq);
 	mps_put32(frame + 12, payload_len);
@@ -496,7 +516,8 @@ int mps_reader_next(struct mps_reader *r, struct mps_frame *f)
 			rd_bad(r, &r->c.corrupt, "bad frame magic");
 			continue;
 		}
-		if (mps_get16(h + 4) != PERF_STREAM_VERSION || mps_get32(h + 16) != 0 ||
+		if (mps_get16(h + 4) < PERF_STREAM_VERSION_MIN ||
+		    mps_get16(h + 4) > PERF_STREAM_VERSION || mps_get32(h + 16) != 0 ||
 		    len > PERF_STREAM_MAX_PAYLOAD) {
 			char what[128];
 
@@ -539,6 +560,7 @@ int mps_reader_next(struct mps_reader *r, struct mps_frame *f)
 			continue;
 		r->c.frames++;
 		f->type = mps_get16(h + 6);
+		f->version = mps_get16(h + 4);
 		f->seq = mps_get32(h + 8);
 		f->len = len;
 		f->payload = h + PERF_STREAM_HDR_SIZE;

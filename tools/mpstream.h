@@ -55,11 +55,19 @@ static inline uint64_t mps_get64(const uint8_t *p)
 	return (uint64_t)mps_get32(p) | (uint64_t)mps_get32(p + 4) << 32;
 }
 
-/* Field-by-field little-endian codecs; each moves sizeof(struct) bytes. */
+/*
+ * Field-by-field little-endian codecs; each moves sizeof(struct) bytes,
+ * except that the decoders of RECORDS and END headers read the layout of
+ * the frame's version: mps_records_size(version) and mps_end_size(version)
+ * bytes (a version 1 header has no dropped field: it decodes as 0).  The
+ * encoders write the current version.
+ */
+size_t mps_records_size(uint16_t version);
+size_t mps_end_size(uint16_t version);
 void mps_enc_meta(uint8_t *p, const struct perf_stream_meta *m);
 void mps_dec_meta(const uint8_t *p, struct perf_stream_meta *m);
 void mps_enc_records(uint8_t *p, const struct perf_stream_records *r);
-void mps_dec_records(const uint8_t *p, struct perf_stream_records *r);
+void mps_dec_records(const uint8_t *p, uint16_t version, struct perf_stream_records *r);
 void mps_enc_record(uint8_t *p, const struct perf_record *r);
 void mps_dec_record(const uint8_t *p, struct perf_record *r);
 void mps_enc_event_stats(uint8_t *p, const struct perf_event_stats *s);
@@ -71,7 +79,7 @@ void mps_dec_cpu(const uint8_t *p, struct perf_stream_cpu *c);
 void mps_enc_task(uint8_t *p, const struct perf_stream_task *t);
 void mps_dec_task(const uint8_t *p, struct perf_stream_task *t);
 void mps_enc_end(uint8_t *p, const struct perf_stream_end *e);
-void mps_dec_end(const uint8_t *p, struct perf_stream_end *e);
+void mps_dec_end(const uint8_t *p, uint16_t version, struct perf_stream_end *e);
 void mps_enc_range(uint8_t *p, const struct perf_stream_range *r);
 void mps_dec_range(const uint8_t *p, struct perf_stream_range *r);
 
@@ -86,6 +94,9 @@ void mps_enc_bucket(uint8_t *p, uint64_t lo, uint64_t hi, uint64_t count);
  * Returns the frame's size, or 0 if payload_len exceeds the maximum.
  */
 size_t mps_frame_seal(uint8_t *frame, uint16_t type, uint32_t seq, uint32_t payload_len);
+/* ... with another version in the header (tests of older streams). */
+size_t mps_frame_seal_version(uint8_t *frame, uint16_t version, uint16_t type, uint32_t seq,
+                              uint32_t payload_len);
 
 /* mps_type_name - "META" ... "END", or "type?" for an unknown type. */
 const char *mps_type_name(uint32_t type);
@@ -109,6 +120,7 @@ struct mps_counts {
 
 struct mps_frame {
 	uint16_t type;
+	uint16_t version; /* PERF_STREAM_VERSION_MIN..PERF_STREAM_VERSION: the payload's layout */
 	uint32_t seq;
 	uint32_t len;
 	const uint8_t *payload; /* valid until the next mps_reader_next() */

@@ -50,8 +50,8 @@
 #include <mach/perf_event.h>
 
 #define PERF_STREAM_MAGIC 0x3146504dU /* "MPF1" read as a little-endian u32 */
-#define PERF_STREAM_VERSION 2     /* written */
-#define PERF_STREAM_VERSION_MIN 1 /* oldest still read */
+#define PERF_STREAM_VERSION 2         /* written */
+#define PERF_STREAM_VERSION_MIN 1     /* oldest still read */
 #define PERF_STREAM_HDR_SIZE 24
 #define PERF_STREAM_MAX_PAYLOAD (1U << 20)
 #define PERF_STREAM_MAX_FRAME (PERF_STREAM_HDR_SIZE + PERF_STREAM_MAX_PAYLOAD)

@@ -34,11 +34,16 @@ static uint8_t *sb_payload(struct sb *b, size_t len)
 	return b->p + b->len + PERF_STREAM_HDR_SIZE;
 }
 
-static void sb_seal(struct sb *b, uint16_t type, size_t len)
+static void sb_seal_version(struct sb *b, uint16_t version, uint16_t type, size_t len)
 {
 	b->off[b->n++] = b->len;
-	b->len += mps_frame_seal(b->p + b->len, type, b->seq++, (uint32_t)len);
+	b->len += mps_frame_seal_version(b->p + b->len, version, type, b->seq++, (uint32_t)len);
 	b->off[b->n] = b->len;
+}
+
+static void sb_seal(struct sb *b, uint16_t type, size_t len)
+{
+	sb_seal_version(b, PERF_STREAM_VERSION, type, len);
 }
 
 static void mk_rec(struct perf_record *r, uint64_t i)
@@ -55,34 +60,56 @@ static void mk_rec(struct perf_record *r, uint64_t i)
 	r->data2 = (uint32_t)i;
 }
 
-static void add_meta(struct sb *b)
+/* Frames of this stream version (1: the layout before dropped existed). */
+static uint16_t sb_version = PERF_STREAM_VERSION;
+
+static void add_meta_mode(struct sb *b, uint32_t mode)
 {
 	struct perf_stream_meta m = { .clock = PERF_STREAM_CLOCK_WALL, .ncpus = 2 };
 
 	m.tsc_hz = 2400000000ULL;
 	m.buffer_records = 4096;
+	m.buffer_mode = mode;
+	m.rate = mode == PERF_STREAM_MODE_SATURATE ? 1000 : 0;
 	strcpy(m.version, "machperf 0.1 test");
 	mps_enc_meta(sb_payload(b, sizeof(m)), &m);
-	sb_seal(b, PERF_STREAM_META, sizeof(m));
+	sb_seal_version(b, sb_version, PERF_STREAM_META, sizeof(m));
+}
+
+static void add_meta(struct sb *b)
+{
+	add_meta_mode(b, PERF_STREAM_MODE_CIRCULAR);
+}
+
+/*
+ * n records of cpu from cursor *cur, of which lost (with sequence numbers)
+ * were lost before them and dropped (without: saturate) were dropped.
+ */
+static void add_records_drop(struct sb *b, uint32_t cpu, uint64_t *cur, uint32_t n, uint64_t lost,
+                             uint64_t dropped, uint64_t *next_i)
+{
+	struct perf_stream_records h = { *cur, *cur + n + lost, lost, n, cpu, dropped };
+	size_t hsz = mps_records_size(sb_version);
+	size_t len = hsz + (size_t)n * sizeof(struct perf_record);
+	uint8_t *p = sb_payload(b, len), head[sizeof(h)];
+
+	mps_enc_records(head, &h);
+	memcpy(p, head, hsz); /* version 1: the 32-byte prefix */
+	for (uint32_t i = 0; i < n; i++) {
+		struct perf_record r;
+
+		mk_rec(&r, (*next_i)++);
+		mps_enc_record(p + hsz + i * sizeof(r), &r);
+	}
+	*cur = h.cursor_after;
+	sb_seal_version(b, sb_version, PERF_STREAM_RECORDS, len);
 }
 
 /* n records of cpu from cursor *cur, of which lost were lost before them. */
 static void add_records_cpu(struct sb *b, uint32_t cpu, uint64_t *cur, uint32_t n, uint64_t lost,
                             uint64_t *next_i)
 {
-	struct perf_stream_records h = { *cur, *cur + n + lost, lost, n, cpu };
-	size_t len = sizeof(h) + (size_t)n * sizeof(struct perf_record);
-	uint8_t *p = sb_payload(b, len);
-
-	mps_enc_records(p, &h);
-	for (uint32_t i = 0; i < n; i++) {
-		struct perf_record r;
-
-		mk_rec(&r, (*next_i)++);
-		mps_enc_record(p + sizeof(h) + i * sizeof(r), &r);
-	}
-	*cur = h.cursor_after;
-	sb_seal(b, PERF_STREAM_RECORDS, len);
+	add_records_drop(b, cpu, cur, n, lost, 0, next_i);
 }
 
 static void add_records(struct sb *b, uint64_t *cur, uint32_t n, uint64_t lost, uint64_t *next_i)
@@ -147,23 +174,35 @@ static void add_tasks(struct sb *b)
 	sb_seal(b, PERF_STREAM_TASKS, len);
 }
 
-/* END with one cursor range per CPU: first[i]..last[i] for cpu i. */
-static void add_end_cpus(struct sb *b, uint32_t ncpus, const uint64_t *first, const uint64_t *last,
-                         uint64_t read)
+/*
+ * END with one cursor range per CPU: first[i]..last[i] for cpu i; written =
+ * the ranges + dropped + skew (skew != 0: books that do not balance).
+ */
+static void add_end_full(struct sb *b, uint32_t ncpus, const uint64_t *first, const uint64_t *last,
+                         uint64_t read, uint64_t dropped, int64_t skew)
 {
-	struct perf_stream_end e = { 0, read, 0, ncpus, 0 };
-	size_t len = sizeof(e) + ncpus * sizeof(struct perf_stream_range);
-	uint8_t *p = sb_payload(b, len);
+	struct perf_stream_end e = { 0, read, 0, ncpus, 0, dropped };
+	size_t hsz = mps_end_size(sb_version);
+	size_t len = hsz + ncpus * sizeof(struct perf_stream_range);
+	uint8_t *p = sb_payload(b, len), head[sizeof(e)];
 
 	for (uint32_t i = 0; i < ncpus; i++) {
 		struct perf_stream_range r = { i, 0, first[i], last[i] };
 
-		mps_enc_range(p + sizeof(e) + i * sizeof(r), &r);
+		mps_enc_range(p + hsz + i * sizeof(r), &r);
 		e.written += last[i] - first[i];
 	}
 	e.lost = e.written - read;
-	mps_enc_end(p, &e);
-	sb_seal(b, PERF_STREAM_END, len);
+	e.written += dropped + (uint64_t)skew;
+	mps_enc_end(head, &e);
+	memcpy(p, head, hsz);
+	sb_seal_version(b, sb_version, PERF_STREAM_END, len);
+}
+
+static void add_end_cpus(struct sb *b, uint32_t ncpus, const uint64_t *first, const uint64_t *last,
+                         uint64_t read)
+{
+	add_end_full(b, ncpus, first, last, read, 0, 0);
 }
 
 static void add_end(struct sb *b, uint64_t first, uint64_t last, uint64_t read)
@@ -219,6 +258,8 @@ static void codecs_round_trip(void)
 	struct perf_event_stats s, s2;
 	struct perf_stream_system y, y2;
 	struct perf_stream_meta m, m2;
+	struct perf_stream_records h, h2;
+	struct perf_stream_end e, e2;
 
 	for (int k = 0; k < 100; k++) {
 		for (size_t i = 0; i < sizeof(buf); i++)
@@ -241,7 +282,25 @@ static void codecs_round_trip(void)
 		mps_enc_meta(buf, &m);
 		mps_dec_meta(buf, &m2);
 		HT_CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
+		memcpy(&h, buf + 100, sizeof(h));
+		mps_enc_records(buf, &h);
+		HT_CHECK(memcmp(buf, &h, sizeof(h)) == 0);
+		mps_dec_records(buf, PERF_STREAM_VERSION, &h2);
+		HT_CHECK(memcmp(&h, &h2, sizeof(h)) == 0);
+		mps_dec_records(buf, 1, &h2); /* version 1: no dropped */
+		HT_CHECK(memcmp(&h, &h2, PERF_STREAM_RECORDS_V1_SIZE) == 0 && h2.dropped == 0);
+		memcpy(&e, buf + 150, sizeof(e));
+		mps_enc_end(buf, &e);
+		HT_CHECK(memcmp(buf, &e, sizeof(e)) == 0);
+		mps_dec_end(buf, PERF_STREAM_VERSION, &e2);
+		HT_CHECK(memcmp(&e, &e2, sizeof(e)) == 0);
+		mps_dec_end(buf, 1, &e2);
+		HT_CHECK(memcmp(&e, &e2, PERF_STREAM_END_V1_SIZE) == 0 && e2.dropped == 0);
 	}
+	HT_CHECK_U64(mps_records_size(1), 32);
+	HT_CHECK_U64(mps_records_size(2), 40);
+	HT_CHECK_U64(mps_end_size(1), 32);
+	HT_CHECK_U64(mps_end_size(2), 40);
 }
 
 static void clean_stream_decodes_exactly(void)
@@ -502,7 +561,8 @@ static void absurd_counts_rejected(void)
 		{ "count one more", 24, 11, 4 },
 		{ "cursors", 8, 1, 8 },
 		{ "lost huge", 16, UINT64_MAX, 8 },
-		{ "event id", 32 + 8, 200, 1 },
+		{ "dropped huge", 32, UINT64_MAX, 8 },
+		{ "event id", sizeof(struct perf_stream_records) + 8, 200, 1 },
 	};
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -636,6 +696,180 @@ static void end_checks(void)
 	free(b.p);
 }
 
+/* Cut frame k out of b (its records then go missing in transit). */
+static size_t cut_frame(const struct sb *b, size_t k, uint8_t *out)
+{
+	memcpy(out, b->p, b->off[k]);
+	memcpy(out + b->off[k], b->p + b->off[k + 1], b->len - b->off[k + 1]);
+	return b->len - (b->off[k + 1] - b->off[k]);
+}
+
+/*
+ * Saturate mode: a full buffer refuses the newest records, which take no
+ * sequence number, so the cursors do not show them: dropped, not lost.
+ * Frames 1..5 are RECORDS (frame 4 carries drops only), 6 is END.
+ */
+static void make_saturate(struct sb *b, uint64_t end_dropped, int64_t skew)
+{
+	uint64_t first[2] = { 0, 1ULL << 56 }, cur[2] = { 0, 1ULL << 56 }, i = 0;
+
+	memset(b, 0, sizeof(*b));
+	add_meta_mode(b, PERF_STREAM_MODE_SATURATE);
+	add_records_drop(b, 0, &cur[0], 4, 0, 0, &i);
+	add_records_drop(b, 0, &cur[0], 3, 0, 5, &i); /* 5 refused before these */
+	add_records_drop(b, 1, &cur[1], 2, 1, 0, &i); /* and one lost with its number */
+	add_records_drop(b, 0, &cur[0], 0, 0, 9, &i); /* drops only: the cursor stays */
+	add_records_drop(b, 1, &cur[1], 6, 0, 2, &i);
+	add_end_full(b, 2, first, cur, 15, end_dropped, skew);
+}
+
+static void saturate_drops_balance(void)
+{
+	uint64_t rep = 0, drop = 0;
+	struct mp_stream s;
+	struct sb b;
+	uint8_t *o;
+
+	make_saturate(&b, 16, 0);
+	load(&s, b.p, b.len);
+	HT_CHECK(mp_complete(&s) && s.balanced);
+	HT_CHECK_U64(s.meta.buffer_mode, PERF_STREAM_MODE_SATURATE);
+	HT_CHECK_U64(s.nrec, 15);
+	HT_CHECK_U64(s.lost_reported, 1);
+	HT_CHECK_U64(s.dropped_reported, 16);
+	HT_CHECK_U64(s.lost_transit, 0);
+	HT_CHECK_U64(mp_lost_total(&s), 17);
+	HT_CHECK_U64(s.end.written, 15 + 1 + 16);
+	HT_CHECK_U64(s.end.dropped, 16);
+	HT_CHECK_U64(s.msg_total, 0);
+	HT_CHECK_U64(s.nloss, 4); /* every loss has its place in time */
+	for (size_t k = 0; k < s.nloss; k++) {
+		rep += s.loss[k].reported;
+		drop += s.loss[k].dropped;
+		HT_CHECK_U64(s.loss[k].transit, 0);
+	}
+	HT_CHECK_U64(rep, 1);
+	HT_CHECK_U64(drop, 16);
+	mp_free(&s);
+
+	/* the drops-only frame lost on the way: END still counts its drops */
+	o = malloc(b.len);
+	load(&s, o, cut_frame(&b, 4, o));
+	HT_CHECK(s.balanced && !mp_complete(&s));
+	HT_CHECK_U64(s.fc.missing, 1);
+	HT_CHECK_U64(s.dropped_reported, 7);
+	HT_CHECK_U64(s.lost_transit, 9);
+	HT_CHECK_U64(mp_lost_total(&s), 17);
+	mp_free(&s);
+
+	/* a frame with records and drops lost: 3 as a cursor gap, 5 from END */
+	load(&s, o, cut_frame(&b, 2, o));
+	HT_CHECK(s.balanced && !mp_complete(&s));
+	HT_CHECK_U64(s.nrec, 12);
+	HT_CHECK_U64(s.lost_transit, 3 + 5);
+	HT_CHECK_U64(s.nrec + mp_lost_total(&s), s.end.written);
+	mp_free(&s);
+	free(o);
+	free(b.p);
+}
+
+/* Books that do not balance are rejected, drops or not. */
+static void saturate_unbalanced_rejected(void)
+{
+	static const struct {
+		const char *what;
+		uint64_t dropped;
+		int64_t skew;
+	} cases[] = {
+		{ "END counts fewer drops than the frames", 15, 0 },
+		{ "END counts more drops, no frame lost", 17, 0 },
+		{ "written leaves the drops out", 16, -16 },
+		{ "written counts a record too many", 16, 1 },
+		{ "written counts the drops twice", 16, 16 },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct mp_stream s;
+		struct sb b;
+
+		make_saturate(&b, cases[k].dropped, cases[k].skew);
+		load(&s, b.p, b.len);
+		if (s.balanced || mp_complete(&s) || s.malformed != 0 || s.msg_total == 0)
+			HT_FAIL("%s: balanced %d, malformed %" PRIu64, cases[k].what, s.balanced,
+			        s.malformed);
+		mp_free(&s);
+		free(b.p);
+	}
+
+	/* the integration bug: drops reported as lost while the cursor stays put */
+	{
+		struct perf_stream_records h = { 100, 100, 9, 0, 0, 0 };
+		uint64_t cur = 100, i = 0;
+		struct mp_stream s;
+		struct sb b;
+
+		memset(&b, 0, sizeof(b));
+		add_meta_mode(&b, PERF_STREAM_MODE_SATURATE);
+		add_records_drop(&b, 0, &cur, 3, 0, 0, &i);
+		h.cursor_before = h.cursor_after = cur;
+		mps_enc_records(sb_payload(&b, sizeof(h)), &h);
+		sb_seal(&b, PERF_STREAM_RECORDS, sizeof(h));
+		add_end_full(&b, 1, (uint64_t[]){ 100 }, &cur, 3, 9, 0);
+		load(&s, b.p, b.len);
+		HT_CHECK_U64(s.malformed, 1);
+		HT_CHECK(!mp_complete(&s));
+		mp_free(&s);
+		free(b.p);
+	}
+}
+
+/* A version 1 stream (no dropped fields) still decodes; version 3 is unknown. */
+static void version1_still_read(void)
+{
+	struct mp_stream s;
+	struct sb b;
+
+	sb_version = 1;
+	make_ref(&b);
+	sb_version = PERF_STREAM_VERSION;
+	HT_CHECK_U64(mps_get16(b.p + 4), 1);
+	HT_CHECK_U64(b.off[REF_RECFRAME + 1] - b.off[REF_RECFRAME],
+	             PERF_STREAM_HDR_SIZE + 32 + 10 * sizeof(struct perf_record));
+	load(&s, b.p, b.len);
+	HT_CHECK(mp_complete(&s));
+	HT_CHECK_U64(s.nrec, REF_RECORDS);
+	HT_CHECK_U64(s.lost_reported, REF_LOST);
+	HT_CHECK_U64(s.dropped_reported, 0);
+	HT_CHECK_U64(s.end.dropped, 0);
+	for (size_t i = 0; i < s.nrec; i++) {
+		struct perf_record want;
+
+		mk_rec(&want, i);
+		HT_CHECK(memcmp(&s.rec[i], &want, sizeof(want)) == 0);
+	}
+	mp_free(&s);
+	free(b.p);
+
+	/* a version 1 header on a version 2 payload does not fit its count */
+	make_ref(&b);
+	mps_frame_seal_version(
+	    b.p + b.off[REF_RECFRAME], 1, PERF_STREAM_RECORDS, REF_RECFRAME,
+	    (uint32_t)(b.off[REF_RECFRAME + 1] - b.off[REF_RECFRAME] - PERF_STREAM_HDR_SIZE));
+	load(&s, b.p, b.len);
+	HT_CHECK_U64(s.malformed, 1);
+	mp_free(&s);
+
+	mps_frame_seal_version(
+	    b.p + b.off[REF_RECFRAME], PERF_STREAM_VERSION + 1, PERF_STREAM_RECORDS, REF_RECFRAME,
+	    (uint32_t)(b.off[REF_RECFRAME + 1] - b.off[REF_RECFRAME] - PERF_STREAM_HDR_SIZE));
+	load(&s, b.p, b.len);
+	HT_CHECK_U64(s.fc.corrupt, 1);
+	HT_CHECK_U64(s.fc.missing, 1);
+	HT_CHECK(!mp_complete(&s));
+	mp_free(&s);
+	free(b.p);
+}
+
 static void large_frame(void)
 {
 	struct mp_stream s;
@@ -647,7 +881,9 @@ static void large_frame(void)
 	add_records(&b, &cur, PERF_STREAM_MAX_RECORDS, 0, &i);
 	add_records(&b, &cur, PERF_STREAM_MAX_RECORDS, 0, &i);
 	add_end(&b, 0, cur, cur);
-	HT_CHECK_U64(b.off[2] - b.off[1], PERF_STREAM_MAX_FRAME);
+	/* the largest RECORDS frame: a record more would not fit */
+	HT_CHECK(b.off[2] - b.off[1] <= PERF_STREAM_MAX_FRAME);
+	HT_CHECK(b.off[2] - b.off[1] + sizeof(struct perf_record) > PERF_STREAM_MAX_FRAME);
 	load(&s, b.p, b.len);
 	HT_CHECK(mp_complete(&s));
 	HT_CHECK_U64(s.nrec, 2 * PERF_STREAM_MAX_RECORDS);
@@ -711,6 +947,9 @@ static const struct ht_case cases[] = {
 	HT_CASE(absurd_length_is_corrupt),
 	HT_CASE(bad_stats_rejected),
 	HT_CASE(end_checks),
+	HT_CASE(saturate_drops_balance),
+	HT_CASE(saturate_unbalanced_rejected),
+	HT_CASE(version1_still_read),
 	HT_CASE(large_frame),
 	HT_CASE(random_damage_never_crashes),
 };

@@ -34,21 +34,23 @@ EVENTS = ["IPC_SEND", "IPC_RECEIVE", "VM_ALLOC", "VM_FREE", "TASK_CREATE",
           "INTERRUPT", "SYSCALL", "PAGE_FAULT"]
 EV = {name: i for i, name in enumerate(EVENTS)}
 META, RECORDS, STATS, SYSTEM, TASKS, END = 1, 2, 3, 4, 5, 6
+VERSION = 2  # written; version 1 (no dropped fields) is still read
+CIRCULAR, SATURATE = 0, 1  # buffer modes, the engine's numbers
 F_TIMED = 1
 TS_END = 1
 
 
 # ---------------------------------------------------------------- encoder
 
-def frame(ftype, seq, payload, version=1, length=None, reserved=0):
+def frame(ftype, seq, payload, version=VERSION, length=None, reserved=0):
     n = len(payload) if length is None else length
     head = struct.pack("<4sHHIII", b"MPF1", version, ftype, seq, n, reserved)
     return head + struct.pack("<I", zlib.crc32(head + payload) & 0xffffffff) + payload
 
 
-def meta_payload(rate=0, flags=0, clock=0, version=b"machperf 0.1 (test)"):
+def meta_payload(rate=0, flags=0, clock=0, version=b"machperf 0.1 (test)", mode=CIRCULAR):
     return struct.pack("<IIQQIIIIQII64sQ", clock, 2, 2400000000, 416667, rate,
-                       4096, 0, 0xfff, 1000, flags, 0, version, 0)
+                       4096, mode, 0xfff, 1000, flags, 0, version, 0)
 
 
 def rec_bytes(r):
@@ -56,9 +58,14 @@ def rec_bytes(r):
                        r["thread"], r["data1"], r["dur"], r["data2"])
 
 
-def records_payload(before, lost, recs, count=None, cpu=0):
+def records_payload(before, lost, recs, count=None, cpu=0, dropped=0, version=VERSION,
+                    after=None):
+    """lost: with sequence numbers (between the cursors); dropped: without."""
     n = len(recs) if count is None else count
-    head = struct.pack("<QQQII", before, before + len(recs) + lost, lost, n, cpu)
+    after = before + len(recs) + lost if after is None else after
+    head = struct.pack("<QQQII", before, after, lost, n, cpu)
+    if version >= 2:
+        head += struct.pack("<Q", dropped)
     return head + b"".join(rec_bytes(r) for r in recs)
 
 
@@ -112,8 +119,8 @@ def stats_payload(all_stats):
     return b"".join(out)
 
 
-def system_payload(written, read, lost):
-    head = struct.pack("<8I12Q", 1, 2, 0, 4096, 0, 0xfff, 3, 4, 2400000000, 5 * 10**9,
+def system_payload(written, read, lost, rate=0, mode=CIRCULAR):
+    head = struct.pack("<8I12Q", 1, 2, rate, 4096, mode, 0xfff, 3, 4, 2400000000, 5 * 10**9,
                        4 * 10**9, written, written, read, lost, written - read - lost, 0,
                        1000, 32768, 55)
     return head + b"".join(struct.pack("<8Q", 10**9 * (c + 1), 10**9, 500, 70, 9, 9, 0, 0)
@@ -127,10 +134,14 @@ def tasks_payload(tasks, threads):
     return b"".join(out)
 
 
-def end_payload(ranges, read):
-    """ranges: {cpu: (first_cursor, last_cursor)}"""
-    written = sum(b - a for a, b in ranges.values())
-    return struct.pack("<3QII", written, read, written - read, len(ranges), 0) + b"".join(
+def end_payload(ranges, read, dropped=0, version=VERSION, skew=0):
+    """ranges: {cpu: (first_cursor, last_cursor)}; written = ranges + dropped
+    (+ skew, to make books that do not balance)"""
+    span = sum(b - a for a, b in ranges.values())
+    head = struct.pack("<3QII", span + dropped + skew, read, span - read, len(ranges), 0)
+    if version >= 2:
+        head += struct.pack("<Q", dropped)
+    return head + b"".join(
         struct.pack("<IIQQ", cpu, 0, a, b) for cpu, (a, b) in sorted(ranges.items()))
 
 
@@ -173,11 +184,17 @@ def workload(seed=1, n_iter=40, overlap=False):
 class Stream:
     """A valid stream and where each of its frames starts."""
 
-    def __init__(self, recs=None, lost_in=None, chunk=25, meta_flags=0):
+    def __init__(self, recs=None, lost_in=None, chunk=25, meta_flags=0, dropped_in=None,
+                 drops_only=None, mode=CIRCULAR, rate=0, version=VERSION, end_skew=0,
+                 end_dropped_skew=0):
         self.recs = workload() if recs is None else recs
         self.lost_in = lost_in or {}  # RECORDS frame number -> records lost before it
+        # ... -> records dropped before it (saturate: no sequence numbers)
+        self.dropped_in = dropped_in or {}
+        # ... -> drops reported in a frame of their own, without records, before it
+        self.drops_only = drops_only or {}
         frames = []
-        frames.append((META, meta_payload(0, meta_flags)))
+        frames.append((META, meta_payload(rate, meta_flags, mode=mode)))
         frames.append((TASKS, tasks_payload(TASK_NAMES, THREADS)))
         self.record_frames = []
         lost_total = 0
@@ -188,14 +205,26 @@ class Stream:
             chunks += [(cpu, mine[i:i + chunk]) for i in range(0, len(mine), chunk)]
         chunks.sort(key=lambda c: (c[1][0]["ts"], c[0]))
         ranges = {}
+        dropped_total = 0
+        self.drop_frames = []  # (frame index, records dropped) of the drops-only frames
         for cpu, part in chunks:
             first, cur = ranges.get(cpu, (cpu << 56 | 1000, cpu << 56 | 1000))
-            lost = self.lost_in.get(len(self.record_frames), 0)
+            k = len(self.record_frames)
+            if k in self.drops_only:
+                d = self.drops_only[k]
+                dropped_total += d
+                self.drop_frames.append((len(frames), d))
+                frames.append((RECORDS, records_payload(cur, 0, [], cpu=cpu, dropped=d,
+                                                        version=version)))
+            lost = self.lost_in.get(k, 0)
+            dropped = self.dropped_in.get(k, 0)
             lost_total += lost
+            dropped_total += dropped
             self.record_frames.append((len(frames), part, lost))
-            frames.append((RECORDS, records_payload(cur, lost, part, cpu=cpu)))
+            frames.append((RECORDS, records_payload(cur, lost, part, cpu=cpu, dropped=dropped,
+                                                    version=version)))
             ranges[cpu] = (first, cur + len(part) + lost)
-        written = sum(b - a for a, b in ranges.values())
+        written = sum(b - a for a, b in ranges.values())  # the sequence numbers
         self.recs = [r for _, part in chunks for r in part]  # the order they travel in
         by_ev = {}
         for r in self.recs:
@@ -203,11 +232,14 @@ class Stream:
         span = self.recs[-1]["ts"] - self.recs[0]["ts"] + 1
         self.stats = [event_stats(ev, by_ev[ev], span) for ev in sorted(by_ev)]
         frames.append((STATS, stats_payload(self.stats)))
-        frames.append((SYSTEM, system_payload(written + 3, written - lost_total, lost_total)))
-        frames.append((END, end_payload(ranges, written - lost_total)))
+        frames.append((SYSTEM, system_payload(written + dropped_total + 3, written - lost_total,
+                                              lost_total + dropped_total, rate, mode)))
+        frames.append((END, end_payload(ranges, written - lost_total,
+                                        dropped_total + end_dropped_skew, version, end_skew)))
         self.payloads = frames
-        self.frames = [frame(t, s, p) for s, (t, p) in enumerate(frames)]
+        self.frames = [frame(t, s, p, version=version) for s, (t, p) in enumerate(frames)]
         self.lost_total = lost_total
+        self.dropped_total = dropped_total
 
     def bytes(self, frames=None):
         return b"".join(self.frames if frames is None else frames)
@@ -426,7 +458,7 @@ def t_absurd_values(t):
     doc, err = t.decode(s.bytes(fr), expect=1)
     check(doc["loss"]["frames_malformed"] == 1 and "tasks" in err, err)
     fr = list(s.frames)
-    fr[0] = frame(META, 0, meta_payload(), version=2)
+    fr[0] = frame(META, 0, meta_payload(), version=VERSION + 1)
     doc, err = t.decode(s.bytes(fr), expect=1)
     check(doc["meta"] is None and doc["loss"]["frames_corrupt"] == 1, err)
 
@@ -541,8 +573,11 @@ def t_report(t):
                 str(st["p95_ns"]), str(st["p99_ns"]), str(st["p999_ns"]), str(st["max_ns"]),
                 "%.3f" % st["events_per_s"], str(doc["records"]["per_event"][name])]
         check(cells == want, "%s: %r != %r" % (name, cells, want))
-    for label in ("records lost in the kernel</th><td class=n>3<",
-                  "frames corrupt</th><td class=n>0<", "written = read + lost</th><td>holds"):
+    for label in ("records lost in the kernel (overwritten, resized, reset)</th><td class=n>3<",
+                  "records dropped in the kernel (buffer full, saturate mode)</th>"
+                  "<td class=n>0<", "frames corrupt</th><td class=n>0<",
+                  "written = read + lost + dropped</th><td>holds", "(circular)",
+                  "rate limit 0 records/s per CPU (0: none)"):
         check(label in page, "loss counter %r" % label)
     with open(sj) as f:
         stats = json.load(f)
@@ -557,6 +592,107 @@ def t_report(t):
     check(rc == 1 and "INCOMPLETE" in page and 'content="false"' in page, err)
     with open(sj) as f:
         check(json.load(f)["complete"] is False, "stats.json complete")
+
+
+def t_saturate_drops(t):
+    """Saturate mode: drops without sequence numbers balance and are reported."""
+    s = Stream(mode=SATURATE, rate=1000, lost_in={2: 2}, dropped_in={1: 4, 3: 7},
+               drops_only={4: 9})
+    drops = 4 + 7 + 9
+    doc, _ = t.decode(s.bytes())
+    loss = doc["loss"]
+    check(loss["balanced"] and loss["records_dropped_reported"] == drops and
+          loss["records_lost_reported"] == 2 and loss["records_lost_in_transit"] == 0 and
+          loss["records_lost"] == 2 + drops, "loss %r" % loss)
+    check(loss["dropped"] == drops and loss["lost"] == 2 and loss["read"] == len(s.recs) and
+          loss["written"] == len(s.recs) + 2 + drops, "END totals %r" % loss)
+    check(doc["meta"]["buffer_mode"] == "saturate" and doc["meta"]["rate"] == 1000 and
+          doc["system"]["buffer_mode"] == "saturate" and doc["system"]["rate"] == 1000 and
+          doc["system"]["balanced"], "meta %r system %r" % (doc["meta"], doc["system"]))
+    rc, out, _ = t.run("mp-decode", t.write(s.bytes()))
+    check(rc == 0 and b"2 lost and %d dropped in the kernel" % drops in out and
+          b"+ dropped %d: balanced" % drops in out and
+          b"1000 records/s per CPU" in out and b"(saturate)" in out, out.decode())
+    # every loss in the trace, where it happened
+    trace = t.path("sat.json")
+    rc, _, err = t.run("mp-trace", "-o", trace, t.write(s.bytes()))
+    check(rc == 0, err)
+    with open(trace) as f:
+        tr = json.load(f)
+    marks = [e for e in tr["traceEvents"] if e.get("cat") == "loss"]
+    check(sum(e["args"]["dropped_in_kernel"] for e in marks) == drops and
+          sum(e["args"]["lost_in_kernel"] for e in marks) == 2 and
+          sum(int(e["name"].split(": ")[1]) for e in marks) == 2 + drops, "marks %r" % marks)
+    for k in (1, 3):
+        fi, part, _ = s.record_frames[k]
+        m = [e for e in marks if round(e["ts"] * 1000) == part[0]["ts"]]
+        check(len(m) == 1 and m[0]["args"]["dropped_in_kernel"] == s.dropped_in[k],
+              "marker of frame %d: %r" % (k, m))
+    counter = [e for e in tr["traceEvents"] if e["name"] == "records lost" and e["ph"] == "C"]
+    check(counter[-1]["args"]["total"] == 2 + drops, "counter %r" % counter[-1])
+    check(tr["otherData"]["loss"] == loss, "otherData.loss")
+    # and in the report
+    html = t.path("sat.html")
+    rc, _, err = t.run("mp-report", "-o", html, t.write(s.bytes()))
+    check(rc == 0, err)
+    with open(html, encoding="utf-8") as f:
+        page = f.read()
+    for label in ("records dropped in the kernel (buffer full, saturate mode)</th>"
+                  "<td class=n>%d<" % drops,
+                  "records lost (total)</th><td class=n>%d<" % (2 + drops),
+                  "dropped (END)</th><td class=n>%d<" % drops,
+                  "written = read + lost + dropped</th><td>holds",
+                  "rate limit 1000 records/s per CPU", "(saturate)",
+                  "buffer mode</th><td>saturate<"):
+        check(label in page, "report: %r" % label)
+    # a frame with drops lost on the way: its drops still count, from END
+    fi, part, _ = s.record_frames[3]
+    doc, err = t.decode(s.bytes(s.frames[:fi] + s.frames[fi + 1:]), expect=1)
+    check(doc["loss"]["balanced"] and doc["loss"]["records_lost_in_transit"] == len(part) + 7
+          and doc["loss"]["records_dropped_reported"] == drops - 7 and
+          "reported in no RECORDS frame" in err, "lost frame %r" % doc["loss"])
+    fi, d = s.drop_frames[0]
+    doc, err = t.decode(s.bytes(s.frames[:fi] + s.frames[fi + 1:]), expect=1)
+    check(doc["loss"]["balanced"] and doc["loss"]["records_lost_in_transit"] == d,
+          "lost drops-only frame %r" % doc["loss"])
+
+
+def t_saturate_unbalanced(t):
+    """Books that do not balance are rejected, drops or not."""
+    kw = dict(mode=SATURATE, lost_in={2: 2}, dropped_in={1: 4}, drops_only={3: 5})
+    for what, extra, msg in (("END counts a drop too few", dict(end_dropped_skew=-1),
+                              "END only"),
+                             ("END counts a drop too many", dict(end_dropped_skew=1),
+                              "disagree"),
+                             ("written leaves the drops out", dict(end_skew=-9),
+                              "END does not balance"),
+                             ("written one too many", dict(end_skew=1), "END does not balance")):
+        s = Stream(**kw, **extra)
+        doc, err = t.decode(s.bytes(), expect=1)
+        check(not doc["loss"]["balanced"] and doc["loss"]["frames_malformed"] == 0 and
+              msg in err and "do not balance" in err, "%s: %r\n%s" % (what, doc["loss"], err))
+    # drops reported as lost while the cursor stays put (the integration bug)
+    s = Stream(**kw)
+    fi, d = s.drop_frames[0]
+    cpu = s.record_frames[3][1][0]["cpu"]
+    before = struct.unpack_from("<Q", s.payloads[fi][1])[0]
+    fr = list(s.frames)
+    fr[fi] = frame(RECORDS, fi, records_payload(before, d, [], cpu=cpu, after=before))
+    doc, err = t.decode(s.bytes(fr), expect=1)
+    check(doc["loss"]["frames_malformed"] == 1 and "do not span" in err, err)
+
+
+def t_version1_stream(t):
+    """A version 1 stream (no dropped fields) is still read."""
+    s = Stream(version=1, lost_in={2: 5})
+    doc, err = t.decode(s.bytes())
+    check(doc["loss"]["balanced"] and doc["loss"]["records_lost_reported"] == 5 and
+          doc["loss"]["dropped"] == 0 and doc["records"]["count"] == len(s.recs), err)
+    fi = s.record_frames[1][0]
+    fr = list(s.frames)
+    fr[fi] = frame(RECORDS, fi, s.payloads[fi][1], version=2)  # 8 bytes short for version 2
+    doc, err = t.decode(s.bytes(fr), expect=1)
+    check(doc["loss"]["frames_malformed"] == 1, err)
 
 
 def t_usage_errors(t):
@@ -623,7 +759,8 @@ def t_random_payloads_with_valid_crc(t):
 
 CASES = [t_clean_round_trip, t_truncated_every_byte, t_corrupted_bytes, t_reordered_frames,
          t_lost_frames, t_absurd_values, t_garbage_and_empty, t_kernel_loss_in_trace,
-         t_trace_valid_nested_counted, t_overlap_clamped, t_report, t_usage_errors,
+         t_trace_valid_nested_counted, t_overlap_clamped, t_report, t_saturate_drops,
+         t_saturate_unbalanced, t_version1_stream, t_usage_errors,
          t_random_payloads_with_valid_crc]
 
 

@@ -7,7 +7,15 @@
  * sequence starting at 0.  Records come from the agent's cursors, which
  * live as long as the agent: a stream starts where the previous one
  * stopped, and END's ranges say exactly which records it covers, so
- * records read + lost = written holds per stream.
+ * records read + lost + dropped = written holds per stream.
+ *
+ * Lost and dropped.  read_samples answers one loss count, which mixes
+ * records lost with their sequence numbers (overwritten, skipped, resized
+ * or reset away: they lie between cursor and next_cursor) and records a
+ * full saturate-mode buffer refused (no sequence number: the cursor does
+ * not move for them).  Every sequence number the cursor passes is either
+ * returned or lost, so lost = next_cursor - cursor - count exactly, and
+ * the rest of the kernel's count is dropped (kern/perf_ring.c).
  *
  * Histograms.  perf_monitor has no histogram call, so a STATS frame's
  * buckets are derived from the exact percentiles: [min, p50], (p50, p90],
@@ -25,7 +33,9 @@
 #include "perfctl.h"
 #include "tools/mpstream.h"
 
-#define PC_FRAME_MAX (PERF_STREAM_HDR_SIZE + 32 + PERF_READ_MAX_RECORDS * 32 + 64)
+#define PC_FRAME_MAX                                                                               \
+	(PERF_STREAM_HDR_SIZE + sizeof(struct perf_stream_records) + PERF_READ_MAX_RECORDS * 32 +  \
+	 64)
 
 struct pc_cursor pc_cursors;
 static uint8_t pc_frame[PC_FRAME_MAX > 65536 ? PC_FRAME_MAX : 65536];
@@ -75,8 +85,9 @@ static void pc_send_meta(const struct perf_system_stats *s)
 	pc_send(PERF_STREAM_META, sizeof(m));
 }
 
-/* One read_samples call on cpu as a RECORDS frame; *count and *lost what it got. */
-static kern_return_t pc_send_records(uint32_t cpu, uint32_t *count, uint64_t *lost)
+/* One read_samples call on cpu as a RECORDS frame; *count, *lost, *dropped what it got. */
+static kern_return_t pc_send_records(uint32_t cpu, uint32_t *count, uint64_t *lost,
+                                     uint64_t *dropped)
 {
 	perf_record_array_t recs = NULL;
 	mach_msg_type_number_t n = 0;
@@ -86,28 +97,33 @@ static kern_return_t pc_send_records(uint32_t cpu, uint32_t *count, uint64_t *lo
 
 	*count = 0;
 	*lost = 0;
+	*dropped = 0;
 	if (kr != KERN_SUCCESS)
 		return kr;
 	uint32_t nrec = n / PERF_RECORD_WORDS;
+	uint64_t span = next >= before ? next - before : 0;
+	uint64_t seq_lost = span >= nrec ? span - nrec : 0; /* between the cursors */
 	struct perf_stream_records h = {
 		.cursor_before = before,
 		.cursor_after = next,
-		.lost = lo,
+		.lost = seq_lost,
 		.count = nrec,
 		.cpu = cpu,
+		.dropped = lo > seq_lost ? lo - seq_lost : 0, /* refused, no sequence number */
 	};
 	uint8_t *p = pc_payload();
 
-	if (nrec > 0 || lo > 0) {
+	if (nrec > 0 || lo > 0 || seq_lost > 0) {
 		mps_enc_records(p, &h);
 		for (uint32_t i = 0; i < nrec; i++)
-			mps_enc_record(p + 32 + 32 * i, &recs[i]);
-		pc_send(PERF_STREAM_RECORDS, 32 + 32 * nrec);
+			mps_enc_record(p + sizeof(h) + 32 * i, &recs[i]);
+		pc_send(PERF_STREAM_RECORDS, sizeof(h) + 32 * nrec);
 	}
 	pc_vm_free(recs, n * sizeof(uint64_t));
 	pc_cursors.cursor[cpu] = next;
 	*count = nrec;
-	*lost = lo;
+	*lost = h.lost;
+	*dropped = h.dropped;
 	return KERN_SUCCESS;
 }
 
@@ -258,7 +274,7 @@ kern_return_t pc_stream_send(unsigned secs, bool full, uint64_t *records, uint64
 {
 	perf_system_stats_data_t s;
 	kern_return_t kr = perf_monitor_get_system_stats(pc_host, &s), kr2 = KERN_SUCCESS;
-	uint64_t first[PERF_SYS_MAX_CPUS], nread = 0, nlost = 0;
+	uint64_t first[PERF_SYS_MAX_CPUS], nread = 0, nlost = 0, ndropped = 0;
 
 	if (kr != KERN_SUCCESS)
 		return kr;
@@ -281,12 +297,13 @@ kern_return_t pc_stream_send(unsigned secs, bool full, uint64_t *records, uint64
 
 		for (uint32_t c = 0; c < ncpus && kr2 == KERN_SUCCESS && !pc_failed; c++) {
 			uint32_t n;
-			uint64_t lo;
+			uint64_t lo, dr;
 
-			kr2 = pc_send_records(c, &n, &lo);
+			kr2 = pc_send_records(c, &n, &lo, &dr);
 			nread += n;
 			nlost += lo;
-			if (n == PERF_READ_MAX_RECORDS || lo > 0)
+			ndropped += dr;
+			if (n == PERF_READ_MAX_RECORDS || lo > 0 || dr > 0)
 				caught_up = false;
 		}
 		if (kr2 != KERN_SUCCESS || pc_failed)
@@ -311,7 +328,13 @@ kern_return_t pc_stream_send(unsigned secs, bool full, uint64_t *records, uint64
 			pc_send_system(&s);
 	}
 
-	struct perf_stream_end e = { .written = 0, .read = nread, .lost = nlost, .ncpus = ncpus };
+	struct perf_stream_end e = {
+		.written = ndropped, /* + the cursor ranges, below */
+		.read = nread,
+		.lost = nlost,
+		.ncpus = ncpus,
+		.dropped = ndropped,
+	};
 	uint8_t *p = pc_payload();
 
 	for (uint32_t c = 0; c < ncpus; c++) {
@@ -327,7 +350,7 @@ kern_return_t pc_stream_send(unsigned secs, bool full, uint64_t *records, uint64
 	mps_enc_end(p, &e);
 	pc_send(PERF_STREAM_END, sizeof(e) + 24 * ncpus);
 	*records = nread;
-	*lost = nlost;
+	*lost = nlost + ndropped;
 	*bytes = pc_bytes;
 	if (pc_failed && kr2 == KERN_SUCCESS)
 		kr2 = KERN_FAILURE;
