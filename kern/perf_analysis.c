@@ -489,6 +489,9 @@ static void pa_calibrate(void)
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2; j++)
 			cost[i][j] = UINT64_MAX;
+	/* A test-only injected delay must not be measured as the engine's own cost. */
+	uint32_t inject = __atomic_exchange_n(&pa_inject_mask, 0, __ATOMIC_RELAXED);
+
 	pa_scratch.cpu = cpu;
 	pa_scratch.block = 0;
 	memset(pa_scratch.cost, 0, sizeof(pa_scratch.cost));
@@ -510,6 +513,7 @@ static void pa_calibrate(void)
 	}
 	__atomic_store_n(&perf_active_mask, 0, __ATOMIC_RELAXED);
 	pa_cpus[cpu] = real;
+	__atomic_store_n(&pa_inject_mask, inject, __ATOMIC_RELAXED);
 	intr_restore(fl);
 
 	/* st.min is in ns; back to ticks (exact under icount, +-1 tick otherwise). */

@@ -779,3 +779,25 @@ KTEST(perf, user_task_probes)
 	KT_EXPECT_EQ(kt, tt.term, 1);
 	tp_end(kt);
 }
+
+/*
+ * A delay injected before enable (perf.inject= on the command line) must
+ * slow the event down, not the engine's idea of its own cost: calibration
+ * runs on event 0 and used to measure the delay as the cost of a block.
+ */
+KTEST(perf, injected_delay_is_not_calibrated_away)
+{
+	struct perf_calibration before, after;
+
+	perf_get_calibration(&before);
+	KT_ASSERT_EQ(kt, perf_inject_delay(PERF_EVENT_IPC_SEND, 100000), KERN_SUCCESS);
+	tp_begin(kt, PERF_EVENT_ALL); /* enables: calibrates with the delay armed */
+	perf_get_calibration(&after);
+	tp_end(kt);
+	perf_inject_delay(PERF_EVENT_IPC_SEND, 0);
+	KT_EXPECT(kt, after.valid);
+	/* 100 us is at least 100,000 ticks at any plausible TSC rate. */
+	KT_EXPECT(kt, after.block_ticks < 100000);
+	ktest_diag(kt, "empty block: %lu ticks before, %lu with a delay armed", before.block_ticks,
+	           after.block_ticks);
+}
