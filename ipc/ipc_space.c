@@ -179,6 +179,8 @@ kern_return_t ipc_entry_alloc(struct ipc_space *space, mach_port_name_t *namep,
 
 	space->free_head = e->next_free;
 	space->nused++;
+	if (index >= space->hiwater)
+		space->hiwater = index + 1;
 	e->next_free = 0;
 	e->urefs = 0;
 	e->object = NULL;
@@ -213,6 +215,8 @@ kern_return_t ipc_entry_alloc_name(struct ipc_space *space, mach_port_name_t nam
 		pp = &space->table[*pp].next_free;
 	*pp = e->next_free;
 	space->nused++;
+	if (index >= space->hiwater)
+		space->hiwater = index + 1;
 	e->next_free = 0;
 	e->urefs = 0;
 	e->object = NULL;
@@ -238,9 +242,29 @@ void ipc_entry_free(struct ipc_space *space, mach_port_name_t name, struct ipc_e
 	space->nused--;
 }
 
+/*
+ * A space has at most one entry with send or receive rights for a port.
+ * The receive right's entry is found from the port itself; otherwise
+ * the table is scanned, but only up to hiwater: free slots are handed
+ * out lowest first, so a space that never held many rights at once (the
+ * kernel's, whose every kobject RPC copies out a send right that it
+ * holds nowhere else) is scanned over a few slots instead of its whole
+ * table (issue 4: this scan was half of a vm_allocate RPC).
+ */
 mach_port_name_t ipc_entry_find_port(struct ipc_space *space, struct ipc_port *port)
 {
-	for (uint32_t i = 1; i < space->size; i++) {
+	if (port->receiver == space) {
+		uint32_t index = IE_INDEX(port->receiver_name);
+
+		if (index != 0 && index < space->size) {
+			struct ipc_entry *e = &space->table[index];
+
+			if (e->object == port && e->gen == IE_GEN(port->receiver_name) &&
+			    (e->type & MACH_PORT_TYPE_SEND_RECEIVE))
+				return port->receiver_name;
+		}
+	}
+	for (uint32_t i = 1; i < space->hiwater; i++) {
 		struct ipc_entry *e = &space->table[i];
 
 		if (e->object == port && (e->type & MACH_PORT_TYPE_SEND_RECEIVE))

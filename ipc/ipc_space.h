@@ -42,6 +42,7 @@ struct ipc_space {
 	uint32_t size;      /* slots in table */
 	uint32_t free_head; /* first free slot, 0: none */
 	uint32_t nused;
+	uint32_t hiwater; /* 1 + highest index ever handed out: the slots above are free */
 };
 
 /* The kernel's own space: kernel servers receive requests and reply from it. */
