@@ -105,12 +105,25 @@ static uint64_t count_of(uint32_t ev)
 	return st.count;
 }
 
-static const struct perf_record *find(uint64_t n, uint32_t ev, uint64_t d1, int match_d1)
+/*
+ * The first record of event ev whose data1 is d1 (when match_d1), whose data2 is
+ * d2 (when match_d2) and which task made (unless task is ANY_TASK).  Other tasks
+ * (a runner, its output) may record in the same window: match on what is ours.
+ */
+#define ANY_TASK 0xffffffffu
+static const struct perf_record *find_rec(uint64_t n, uint32_t ev, uint32_t task, uint64_t d1,
+                                          int match_d1, uint64_t d2, int match_d2)
 {
 	for (uint64_t i = 0; i < n && i < sizeof(recs) / sizeof(recs[0]); i++)
-		if (recs[i].event == ev && (!match_d1 || recs[i].data1 == d1))
+		if (recs[i].event == ev && (task == ANY_TASK || recs[i].task == task) &&
+		    (!match_d1 || recs[i].data1 == d1) && (!match_d2 || recs[i].data2 == d2))
 			return &recs[i];
 	return NULL;
+}
+
+static const struct perf_record *find(uint64_t n, uint32_t ev, uint64_t d1, int match_d1)
+{
+	return find_rec(n, ev, ANY_TASK, d1, match_d1, 0, 0);
 }
 
 static void case_privilege(void)
@@ -177,21 +190,23 @@ static void case_events(void)
 	ktap_diag("events: %lu records, %lu lost", (unsigned long)n, (unsigned long)lost);
 
 	va = find(n, PERF_EVENT_VM_ALLOC, addr, 1);
-	vf = find(n, PERF_EVENT_VM_FREE, addr, 1);
-	pf = find(n, PERF_EVENT_PAGE_FAULT, addr + PAGE, 1);
-	sc = find(n, PERF_EVENT_SYSCALL, (uint64_t)(int64_t)MACH_TRAP_thread_switch, 1);
-	tc = find(n, PERF_EVENT_TASK_CREATE, 0, 0);
-	tt = find(n, PERF_EVENT_TASK_TERMINATE, 0, 0);
-	hc = find(n, PERF_EVENT_THREAD_CREATE, 0, 0);
-	ht = find(n, PERF_EVENT_THREAD_TERMINATE, 0, 0);
-	ipc_s = find(n, PERF_EVENT_IPC_SEND, 0, 0);
-	ipc_r = find(n, PERF_EVENT_IPC_RECEIVE, 0, 0);
-	cs = find(n, PERF_EVENT_CONTEXT_SWITCH, 0, 0);
-	in = find(n, PERF_EVENT_INTERRUPT, 0, 0);
 	ok &= ktap_ok(lost == 0 && va && va->data2 == 3 * PAGE && va->task != 0,
 	              "vm_alloc_with_task_and_size");
 	uint16_t me = va ? va->task : 0xffff;
 	uint16_t my_thread = va ? va->thread : 0xffff;
+
+	vf = find(n, PERF_EVENT_VM_FREE, addr, 1);
+	pf = find(n, PERF_EVENT_PAGE_FAULT, addr + PAGE, 1);
+	sc = find_rec(n, PERF_EVENT_SYSCALL, me, (uint64_t)(int64_t)MACH_TRAP_thread_switch, 1, 0,
+	              0);
+	tc = find_rec(n, PERF_EVENT_TASK_CREATE, ANY_TASK, 0, 0, me, 1); /* data2: creator */
+	tt = tc ? find_rec(n, PERF_EVENT_TASK_TERMINATE, ANY_TASK, tc->data1, 1, 0, 0) : NULL;
+	hc = tc ? find_rec(n, PERF_EVENT_THREAD_CREATE, ANY_TASK, 0, 0, tc->data1, 1) : NULL;
+	ht = hc ? find_rec(n, PERF_EVENT_THREAD_TERMINATE, ANY_TASK, hc->data1, 1, 0, 0) : NULL;
+	ipc_s = find_rec(n, PERF_EVENT_IPC_SEND, me, 0, 0, 0, 0);
+	ipc_r = find_rec(n, PERF_EVENT_IPC_RECEIVE, me, 0, 0, 0, 0);
+	cs = find(n, PERF_EVENT_CONTEXT_SWITCH, 0, 0);
+	in = find(n, PERF_EVENT_INTERRUPT, 0, 0);
 
 	ok &= ktap_ok(vf && vf->data2 == 3 * PAGE && vf->task == me, "vm_free_with_task_and_size");
 	ok &= ktap_ok(pf && pf->task == me && pf->thread == my_thread &&
