@@ -390,6 +390,8 @@ static struct ipc_port **ipc_task_special_slot(struct task *task, int which)
 		return &task->itk_exception;
 	case TASK_HOST_PRIV_PORT:
 		return &task->itk_host_priv;
+	case TASK_CONSOLE_PORT: /* boot=mach */
+		return &task->itk_console;
 	default:
 		return NULL;
 	}
@@ -423,13 +425,64 @@ kern_return_t ipc_task_set_special(struct task *task, int which, struct ipc_port
 	return kr;
 }
 
+/*
+ * boot=mach: sends what task printed to its console port as one
+ * MACH_CONSOLE_OUTPUT_ID message, waiting while the queue is full (an
+ * interrupted or refused send drops it).  False if the task has no
+ * console port: the caller prints.  No locks held (it may block).
+ */
+bool ipc_task_console_send(struct task *task, const char *s, size_t len)
+{
+	unsigned long f = ipc_lock();
+	struct ipc_port *port = task->itk_console;
+
+	if (!IP_VALID(port)) {
+		ipc_unlock(f);
+		return false;
+	}
+	port = ipc_port_copy_send(port);
+	ipc_unlock(f);
+	if (len > MACH_CONSOLE_OUTPUT_MAX)
+		len = MACH_CONSOLE_OUTPUT_MAX;
+	mach_msg_size_t size =
+	    (mach_msg_size_t)(offsetof(mach_console_output_msg_t, data) + ((len + 3) & ~(size_t)3));
+	struct ipc_kmsg *kmsg = ipc_kmsg_alloc(size);
+
+	if (kmsg == NULL) {
+		f = ipc_lock();
+		ipc_right_release(port, MACH_MSG_TYPE_PORT_SEND);
+		ipc_unlock(f);
+		return true;
+	}
+	mach_console_output_msg_t *m = (mach_console_output_msg_t *)&kmsg->msg;
+
+	memset(m, 0, size);
+	kmsg->remote = port;
+	kmsg->remote_type = MACH_MSG_TYPE_PORT_SEND;
+	kmsg->local = NULL;
+	kmsg->nitems = 0;
+	kmsg->items = NULL;
+	kmsg->circular = false;
+	m->head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND, 0);
+	m->head.msgh_size = size;
+	m->head.msgh_id = MACH_CONSOLE_OUTPUT_ID;
+	m->data_type = (mach_msg_type_t){ .msgt_name = MACH_MSG_TYPE_CHAR,
+		                          .msgt_size = 8,
+		                          .msgt_number = (unsigned)len,
+		                          .msgt_inline = 1 };
+	memcpy(m->data, s, len);
+	if (ipc_mqueue_send(kmsg, MACH_MSG_OPTION_NONE, 0) != MACH_MSG_SUCCESS)
+		ipc_kmsg_destroy_unlocked(kmsg); /* releases the message's right */
+	return true;
+}
+
 void ipc_task_terminate(struct task *task)
 {
 	struct ipc_port *port = task->itk_self;
 	unsigned long f = ipc_lock();
 
 	task->itk_self = NULL;
-	for (int which = TASK_EXCEPTION_PORT; which <= TASK_HOST_PRIV_PORT; which++) {
+	for (int which = TASK_EXCEPTION_PORT; which <= TASK_CONSOLE_PORT; which++) {
 		struct ipc_port **slot = ipc_task_special_slot(task, which);
 
 		if (slot && *slot) {

@@ -22,6 +22,8 @@
 
 #include <mach/boolean.h>
 #include <mach/message.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "ipc/ipc_port.h"
 
@@ -66,7 +68,7 @@ struct ipc_port *ipc_thread_port(struct thread *thread);
 
 /*
  * Sets task's special port which (TASK_BOOTSTRAP_PORT, _EXCEPTION_PORT,
- * _HOST_PRIV_PORT) to a new send right for port (NULL: none), releasing
+ * _HOST_PRIV_PORT, _CONSOLE_PORT) to a new send right for port (NULL: none), releasing
  * the previous one.  KERN_INVALID_ARGUMENT for another which.
  */
 kern_return_t ipc_task_set_special(struct task *task, int which, struct ipc_port *port);
@@ -78,6 +80,12 @@ kern_return_t ipc_task_set_special_right(struct task *task, int which, struct ip
  * the exit-status server for the kobject types.  Once, after ipc_init.
  */
 void ipc_servers_init(void);
+
+/*
+ * boot=mach: task's output to its TASK_CONSOLE_PORT (one message, may
+ * block); false if it has none.  No locks held.
+ */
+bool ipc_task_console_send(struct task *task, const char *s, size_t len);
 
 /* Task and thread hooks (kern/task.c, kern/thread.c). */
 kern_return_t ipc_task_init(struct task *task); /* space and task port */

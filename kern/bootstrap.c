@@ -3,6 +3,7 @@
  * "user" or as the bootstrap task (the module string syntax and the
  * output format are in bootstrap.h).
  */
+#include <mach/boot_modules.h>
 #include <mach/task_special_ports.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +20,8 @@
 #include "kern/string.h"
 #include "kern/task.h"
 #include "vm/vm_page.h"
+#include "vm/vm_user.h"
+#include "x86_64/machine.h"
 #include "x86_64/multiboot.h"
 
 #define BS_STRING_MAX 256
@@ -359,6 +362,98 @@ static void bs_report(struct bs_module *m)
 		kprintf("bootstrap: task %s was killed (%s)\n", m->name, m->task->kill_kind);
 }
 
+/*
+ * boot=mach: the modules after the first, read-only in map, and the
+ * table of where (<mach/boot_modules.h>).
+ */
+static kern_return_t bs_mach_map_modules(struct vm_map *map, const struct multiboot_module *mods,
+                                         unsigned n)
+{
+	size_t tsize =
+	    round_page(sizeof(struct boot_modules) + (n - 1) * sizeof(struct boot_module));
+	struct boot_modules *t = kalloc(tsize);
+	uintptr_t taddr = BOOT_MODULES_ADDR;
+	kern_return_t kr = KERN_SUCCESS;
+
+	if (t == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	memset(t, 0, tsize);
+	t->magic = BOOT_MODULES_MAGIC;
+	t->count = n - 1;
+	for (unsigned i = 1; i < n && kr == KERN_SUCCESS; i++) {
+		const struct multiboot_module *mm = &mods[i];
+		struct boot_module *bm = &t->mod[i - 1];
+		size_t size = mm->mod_end > mm->mod_start ? mm->mod_end - mm->mod_start : 0;
+		uintptr_t addr = 0;
+
+		strlcpy(bm->string, mm->string ? (const char *)PHYS_TO_VIRT(mm->string) : "",
+		        sizeof(bm->string));
+		bm->size = size;
+		if (size == 0)
+			continue;
+		kr = vm_allocate(map, &addr, round_page(size), true);
+		if (kr == KERN_SUCCESS)
+			kr = vm_write(map, addr, PHYS_TO_VIRT(mm->mod_start), size);
+		if (kr == KERN_SUCCESS)
+			kr = vm_protect(map, addr, round_page(size), false, VM_PROT_READ);
+		bm->addr = addr;
+	}
+	if (kr == KERN_SUCCESS)
+		kr = vm_allocate(map, &taddr, tsize, false);
+	if (kr == KERN_SUCCESS)
+		kr = vm_write(map, taddr, t, tsize);
+	if (kr == KERN_SUCCESS)
+		kr = vm_protect(map, taddr, tsize, false, VM_PROT_READ);
+	kfree(t);
+	return kr;
+}
+
+/*
+ * boot=mach: only the first module runs, as the bootstrap task (the
+ * privileged host port, the other modules mapped into it); it is meant
+ * to end the run itself with host_reboot.  If it ends instead, so does
+ * the machine: success for exit status 0, failure otherwise.
+ */
+static void bs_mach_main(const struct multiboot_module *mods, unsigned n)
+{
+	struct bs_module *m = kalloc(sizeof(*m));
+	uintptr_t entry, sp, uargv;
+
+	if (n > BOOT_MODULES_MAX + 1 || m == NULL) {
+		kprintf("bootstrap: boot=mach: %s\n", m ? "too many modules" : "out of memory");
+		machine_exit(MACHINE_EXIT_FAILURE);
+	}
+	bs_parse(&mods[0], m);
+	m->start_kr =
+	    m->error ? KERN_INVALID_ARGUMENT : task_create(bs_basename(m->argv[0]), &m->task);
+	if (m->start_kr == KERN_SUCCESS) {
+		ipc_task_set_special(m->task, TASK_HOST_PRIV_PORT, ipc_host_priv_port());
+		m->bootstrap = ipc_kobject_alloc(IKOT_BOOTSTRAP, m->task); /* its exit status */
+		if (m->bootstrap)
+			ipc_task_set_special(m->task, TASK_BOOTSTRAP_PORT, m->bootstrap);
+		m->start_kr = elf_load(m->task->map, m->task->name, m->image, m->size, &entry);
+	}
+	if (m->start_kr == KERN_SUCCESS)
+		m->start_kr = bs_mach_map_modules(m->task->map, mods, n);
+	if (m->start_kr == KERN_SUCCESS)
+		m->start_kr = elf_stack_setup(m->task->map, m->argc, m->argv, &sp, &uargv);
+	if (m->start_kr == KERN_SUCCESS)
+		m->start_kr =
+		    task_thread_create(m->task, entry, sp, (uint64_t)m->argc, uargv, NULL);
+	if (m->start_kr != KERN_SUCCESS) {
+		kprintf("bootstrap: boot=mach: cannot start %s: %s\n", m->name,
+		        m->error ? m->error : mach_error_name(m->start_kr));
+		machine_exit(MACHINE_EXIT_FAILURE);
+	}
+	task_wait(m->task, 0);
+	bool ok = m->task->end == TASK_EXITED && m->task->exit_status == 0;
+
+	kprintf("bootstrap: boot=mach: %s ended (%s %d) without host_reboot\n", m->name,
+	        m->task->end == TASK_EXITED ? "exit status" : m->task->kill_kind,
+	        m->task->exit_status);
+	machine_exit(ok ? MACHINE_EXIT_SUCCESS : MACHINE_EXIT_FAILURE);
+}
+
 void bootstrap_main(void)
 {
 	unsigned n;
@@ -366,6 +461,12 @@ void bootstrap_main(void)
 
 	if (n == 0)
 		return;
+	const char *boot = cmdline_get("boot");
+
+	if (boot && strcmp(boot, "mach") == 0) {
+		bs_mach_main(mods, n);
+		return;
+	}
 	struct bs_module *m = kalloc(n * sizeof(*m));
 
 	if (m == NULL) {

@@ -34,6 +34,13 @@
  * every module at once (issue 6: perfctl next to the workloads): the
  * first is the bootstrap task and holds the privileged host port, the
  * others hold it only with priv=1.
+ *
+ * With boot=mach only the first module runs, as the bootstrap task (the
+ * privileged host port; its exit status ends the machine if it does
+ * not call host_reboot itself); the others are mapped read-only into
+ * it, with a table at BOOT_MODULES_ADDR (<mach/boot_modules.h>).
+ * userland/bootstrap/ is the bootstrap that runs them as the KTAP suite
+ * "user" (docs/userland.md).
  */
 #ifndef KERN_BOOTSTRAP_H
 #define KERN_BOOTSTRAP_H

@@ -327,6 +327,9 @@ kern_return_t S_task_get_special_port(mach_port_t task_name, int which_port,
 	case TASK_HOST_PRIV_PORT:
 		port = task->itk_host_priv;
 		break;
+	case TASK_CONSOLE_PORT: /* boot=mach */
+		port = task->itk_console;
+		break;
 	default:
 		kr = KERN_INVALID_ARGUMENT;
 	}
@@ -348,7 +351,7 @@ kern_return_t S_task_set_special_port(mach_port_t task_name, int which_port,
                                       mach_port_t special_port)
 {
 	if (which_port != TASK_BOOTSTRAP_PORT && which_port != TASK_EXCEPTION_PORT &&
-	    which_port != TASK_HOST_PRIV_PORT)
+	    which_port != TASK_HOST_PRIV_PORT && which_port != TASK_CONSOLE_PORT)
 		return KERN_INVALID_ARGUMENT; /* TASK_KERNEL_PORT included: it is the task's */
 	struct task *task = ipc_tt_task(task_name);
 

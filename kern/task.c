@@ -492,6 +492,9 @@ static void task_emit_line(struct task *task, const char *s, size_t len)
 
 void task_console_write(struct task *task, const char *s, size_t len)
 {
+	if (ipc_task_console_send(task, s, len))
+		return; /* boot=mach: its console port has it (<mach/task_special_ports.h>) */
+
 	unsigned long flags = spin_lock_irqsave(&task->lock);
 
 	for (size_t i = 0; i < len; i++) {

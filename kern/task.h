@@ -27,7 +27,8 @@
  *
  * Console output (mach_print) is collected per task into lines; a whole
  * line goes out at once, after the task's prefix, so the output of tasks
- * running together never mixes within a line.  A task can also capture
+ * running together never mixes within a line.  A task with a
+ * TASK_CONSOLE_PORT (boot=mach) sends its output there instead.  A task can also capture
  * its lines into a buffer (the ktest user suite prints them later).
  */
 #ifndef KERN_TASK_H
@@ -84,6 +85,7 @@ struct task {
 	struct ipc_port *itk_bootstrap; /* [i] */
 	struct ipc_port *itk_exception; /* [i] */
 	struct ipc_port *itk_host_priv; /* [i] */
+	struct ipc_port *itk_console;   /* [i] boot=mach: its output goes here, not the console */
 	int suspend_count;              /* [t] task_suspend count: > 0 stops every thread */
 	bool rpc_ref;                   /* [t] made by task_create RPC: holds a ref until it dies */
 	struct task *all_next;          /* [L] */

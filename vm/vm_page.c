@@ -34,7 +34,8 @@
 #define VP_BOOTMAP_LIMIT 0x100000000ul /* the boot stub's physmap ends here */
 #define VP_MAX_RAM (64ul << 30)        /* frames above this are not managed */
 #define VP_MAX_RANGES 64
-#define VP_MAX_BOOT_RANGES 64
+/* The kernel, the boot info, each module and its string (boot=mach: up to 129 modules). */
+#define VP_MAX_BOOT_RANGES 320
 
 extern char _phys_bss_end[];
 
