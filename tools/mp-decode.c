@@ -195,10 +195,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false, records = true, quiet = false;
-	const char *out = NULL, *in = NULL;
+	const char *out = NULL;
 	struct mp_stream s;
 	struct mp_out o;
-	FILE *inf, *f;
+	FILE *f;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "jo:qh", opts, NULL)) != -1) {
@@ -223,20 +223,9 @@ int main(int argc, char **argv)
 			return MP_EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "%s: one input at most (got %d); see %s --help\n", prog,
-		        argc - optind, prog);
+	rc = mp_load_args(&s, argc, argv, optind, prog, quiet);
+	if (rc == -2)
 		return MP_EXIT_USAGE;
-	}
-	if (optind < argc)
-		in = argv[optind];
-	inf = mp_open_input(in, prog);
-	if (!inf)
-		return MP_EXIT_USAGE;
-	rc = mp_load(&s, inf, in && strcmp(in, "-") != 0 ? in : "<stdin>", prog,
-	             quiet ? NULL : stderr);
-	if (inf != stdin)
-		fclose(inf);
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s: cannot decode: %s; nothing written\n", prog, s.name,
 		        s.io_error ? "read error" : "out of memory");

@@ -443,11 +443,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *in = NULL, *sj = NULL, *title = "machperf performance report";
+	const char *out = NULL, *sj = NULL, *title = "machperf performance report";
 	struct mp_out oh, oj = { 0 };
 	bool quiet = false, ok, okh, okj;
 	struct mp_stream s;
-	FILE *inf, *fh, *fj = NULL;
+	FILE *fh, *fj = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "o:s:t:qh", opts, NULL)) != -1) {
@@ -472,24 +472,13 @@ int main(int argc, char **argv)
 			return MP_EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "%s: one input at most (got %d); see %s --help\n", prog,
-		        argc - optind, prog);
-		return MP_EXIT_USAGE;
-	}
 	if (sj && (strcmp(sj, "-") == 0 || (out && strcmp(out, sj) == 0))) {
 		fprintf(stderr, "%s: --stats-json needs a file of its own\n", prog);
 		return MP_EXIT_USAGE;
 	}
-	if (optind < argc)
-		in = argv[optind];
-	inf = mp_open_input(in, prog);
-	if (!inf)
+	rc = mp_load_args(&s, argc, argv, optind, prog, quiet);
+	if (rc == -2)
 		return MP_EXIT_USAGE;
-	rc = mp_load(&s, inf, in && strcmp(in, "-") != 0 ? in : "<stdin>", prog,
-	             quiet ? NULL : stderr);
-	if (inf != stdin)
-		fclose(inf);
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s: cannot decode: %s; nothing written\n", prog, s.name,
 		        s.io_error ? "read error" : "out of memory");

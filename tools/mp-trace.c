@@ -557,12 +557,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *in = NULL;
+	const char *out = NULL;
 	struct trace t = { 0 };
 	bool quiet = false;
 	struct mp_stream s;
 	struct mp_out o;
-	FILE *inf, *f;
+	FILE *f;
 	char *endp;
 	int c, rc;
 
@@ -592,20 +592,9 @@ int main(int argc, char **argv)
 			return MP_EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "%s: one input at most (got %d); see %s --help\n", prog,
-		        argc - optind, prog);
+	rc = mp_load_args(&s, argc, argv, optind, prog, quiet);
+	if (rc == -2)
 		return MP_EXIT_USAGE;
-	}
-	if (optind < argc)
-		in = argv[optind];
-	inf = mp_open_input(in, prog);
-	if (!inf)
-		return MP_EXIT_USAGE;
-	rc = mp_load(&s, inf, in && strcmp(in, "-") != 0 ? in : "<stdin>", prog,
-	             quiet ? NULL : stderr);
-	if (inf != stdin)
-		fclose(inf);
 	t.s = &s;
 	if (rc < 0 || tr_build(&t) < 0) {
 		fprintf(stderr, "%s: %s: cannot convert: %s; nothing written\n", prog, s.name,

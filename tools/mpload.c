@@ -708,16 +708,28 @@ const struct mp_task *mp_task_of(const struct mp_stream *s, uint32_t id)
 	return NULL;
 }
 
-FILE *mp_open_input(const char *path, const char *prog)
+int mp_load_args(struct mp_stream *s, int argc, char **argv, int optind, const char *prog,
+                 bool quiet)
 {
+	const char *in = optind < argc ? argv[optind] : NULL;
+	bool std = !in || strcmp(in, "-") == 0;
 	FILE *f;
+	int rc;
 
-	if (!path || strcmp(path, "-") == 0)
-		return stdin;
-	f = fopen(path, "rb");
-	if (!f)
-		fprintf(stderr, "%s: cannot read %s: %s\n", prog, path, strerror(errno));
-	return f;
+	if (argc - optind > 1) {
+		fprintf(stderr, "%s: one input at most (got %d); see %s --help\n", prog,
+		        argc - optind, prog);
+		return -2;
+	}
+	f = std ? stdin : fopen(in, "rb");
+	if (!f) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", prog, in, strerror(errno));
+		return -2;
+	}
+	rc = mp_load(s, f, std ? "<stdin>" : in, prog, quiet ? NULL : stderr);
+	if (f != stdin)
+		fclose(f);
+	return rc;
 }
 
 uint64_t mp_rec_start(const struct mp_stream *s, const struct perf_record *r)

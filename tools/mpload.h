@@ -123,8 +123,14 @@ void mp_incomplete_why(const struct mp_stream *s, char *buf, size_t size);
 /* mp_task_of - the task named for id (matched on the low 16 bits), or NULL. */
 const struct mp_task *mp_task_of(const struct mp_stream *s, uint32_t id);
 
-/* mp_open_input - "-" or NULL is stdin; else fopen, with a message on failure. */
-FILE *mp_open_input(const char *path, const char *prog);
+/*
+ * mp_load_args - the tools' one input: argv[optind] if there is one ("-" or
+ * none is stdin), decoded into s with mp_load.  Returns mp_load's result,
+ * or -2 after saying why when there is more than one input or it cannot
+ * be opened (s is then untouched).
+ */
+int mp_load_args(struct mp_stream *s, int argc, char **argv, int optind, const char *prog,
+                 bool quiet);
 
 /* The start of a timed record's interval (META flag TS_END respected). */
 uint64_t mp_rec_start(const struct mp_stream *s, const struct perf_record *r);
