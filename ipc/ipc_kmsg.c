@@ -26,6 +26,12 @@
  * contiguous allocations) and is written into the receiver's map with
  * vm_allocate + vm_write.  A kernel-buffer receiver (the kernel's servers,
  * ktest) gets one kalloc'd buffer instead.
+ *
+ * Small kmsgs come from a few static slots (kmsg_cache) before kalloc:
+ * a null message or a kernel RPC then touches no zone at all, where a
+ * zone page taken and given back per message cost ~600 instructions
+ * (docs/benchmarks.md).  The slots are not kalloc objects, so the leak
+ * checks do not see them; ipc_kmsg_count counts them like any kmsg.
  */
 #include <stddef.h>
 
@@ -43,9 +49,38 @@
 
 static unsigned ipc_nkmsgs; /* [a] */
 
+#define KMSG_CACHE_SLOTS 4
+#define KMSG_CACHE_SIZE 256 /* message bytes a slot holds */
+
+struct kmsg_slot {
+	struct ipc_kmsg kmsg;
+	uint8_t body[KMSG_CACHE_SIZE - sizeof(mach_msg_header_t)];
+};
+
+static struct kmsg_slot kmsg_cache[KMSG_CACHE_SLOTS];
+static unsigned kmsg_cache_busy; /* [a] bit i: slot i is handed out */
+_Static_assert(KMSG_CACHE_SLOTS <= 32, "kmsg_cache_busy bits");
+
+/* A free static slot for size message bytes, or NULL. */
+static struct ipc_kmsg *kmsg_cache_get(mach_msg_size_t size)
+{
+	if (size > KMSG_CACHE_SIZE)
+		return NULL;
+	for (unsigned i = 0; i < KMSG_CACHE_SLOTS; i++) {
+		unsigned bit = 1u << i;
+
+		if (!(__atomic_fetch_or(&kmsg_cache_busy, bit, __ATOMIC_ACQUIRE) & bit))
+			return &kmsg_cache[i].kmsg;
+	}
+	return NULL;
+}
+
 struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t size)
 {
-	struct ipc_kmsg *kmsg = kalloc(offsetof(struct ipc_kmsg, msg) + size);
+	struct ipc_kmsg *kmsg = kmsg_cache_get(size);
+
+	if (kmsg == NULL)
+		kmsg = kalloc(offsetof(struct ipc_kmsg, msg) + size);
 
 	if (kmsg == NULL)
 		return NULL;
@@ -77,7 +112,14 @@ void ipc_kmsg_free(struct ipc_kmsg *kmsg)
 	}
 	kfree(kmsg->items);
 	__atomic_sub_fetch(&ipc_nkmsgs, 1, __ATOMIC_RELAXED);
-	kfree(kmsg);
+
+	uintptr_t a = (uintptr_t)kmsg, c = (uintptr_t)kmsg_cache;
+
+	if (a >= c && a < c + sizeof(kmsg_cache))
+		__atomic_and_fetch(&kmsg_cache_busy, ~(1u << ((a - c) / sizeof(kmsg_cache[0]))),
+		                   __ATOMIC_RELEASE);
+	else
+		kfree(kmsg);
 }
 
 void ipc_kmsg_destroy(struct ipc_kmsg *kmsg)

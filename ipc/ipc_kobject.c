@@ -280,11 +280,32 @@ static void kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
 	r->RetCode = MIG_BAD_ID;
 }
 
+/*
+ * One static pair of request and reply buffers, for the dispatch that
+ * finds them free (a nested or concurrent dispatch, or a bigger request,
+ * uses kalloc): a multi-page reply buffer taken and given back per RPC
+ * cost ~2,900 instructions (docs/benchmarks.md).
+ */
+#define KOBJECT_IN_MAX 2048
+
+static union {
+	mach_msg_header_t h;
+	uint8_t b[KOBJECT_IN_MAX];
+} kobject_in;
+static union {
+	mach_msg_header_t h;
+	uint8_t b[IPC_KOBJECT_REPLY_MAX];
+} kobject_out;
+static bool kobject_bufs_busy; /* [a] */
+
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 {
 	struct ipc_io io = { .space = ipc_space_kernel, .map = NULL, .kern = true };
 	mach_msg_size_t size = kmsg->size;
-	mach_msg_header_t *in = kalloc(size), *out = kalloc(IPC_KOBJECT_REPLY_MAX);
+	bool statics = size <= KOBJECT_IN_MAX &&
+	               !__atomic_exchange_n(&kobject_bufs_busy, true, __ATOMIC_ACQUIRE);
+	mach_msg_header_t *in = statics ? &kobject_in.h : kalloc(size),
+	                  *out = statics ? &kobject_out.h : kalloc(IPC_KOBJECT_REPLY_MAX);
 	ipc_kobject_demux_t demux[IPC_KOBJECT_DEMUX_MAX];
 	unsigned long f;
 
@@ -343,8 +364,12 @@ void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 		    ipc_mqueue_send(reply, MACH_SEND_ALWAYS, 0) != MACH_MSG_SUCCESS)
 			ipc_kmsg_destroy_unlocked(reply);
 	}
-	kfree(in);
-	kfree(out);
+	if (statics) {
+		__atomic_store_n(&kobject_bufs_busy, false, __ATOMIC_RELEASE);
+	} else {
+		kfree(in);
+		kfree(out);
+	}
 }
 
 kern_return_t ipc_task_init(struct task *task)

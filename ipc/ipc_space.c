@@ -307,11 +307,9 @@ static void ipc_entry_gone(struct ipc_space *space, mach_port_name_t name, struc
 		ipc_notify_port_deleted(notify, name);
 }
 
-kern_return_t ipc_right_copyin_check(struct ipc_space *space, mach_port_name_t name,
-                                     mach_msg_type_name_t disp, bool deadok)
+/* [i] Whether entry e (looked up, may be NULL) can give disp; see ipc_right_copyin_check. */
+static kern_return_t rt_copyin_check(struct ipc_entry *e, mach_msg_type_name_t disp, bool deadok)
 {
-	struct ipc_entry *e = ipc_entry_lookup(space, name);
-
 	if (e == NULL)
 		return KERN_INVALID_NAME;
 	mach_port_type_t t = e->type;
@@ -337,15 +335,21 @@ kern_return_t ipc_right_copyin_check(struct ipc_space *space, mach_port_name_t n
 	}
 }
 
+kern_return_t ipc_right_copyin_check(struct ipc_space *space, mach_port_name_t name,
+                                     mach_msg_type_name_t disp, bool deadok)
+{
+	return rt_copyin_check(ipc_entry_lookup(space, name), disp, deadok);
+}
+
 kern_return_t ipc_right_copyin(struct ipc_space *space, mach_port_name_t name,
                                mach_msg_type_name_t disp, bool deadok, struct ipc_port **portp,
                                mach_msg_type_name_t *typep)
 {
-	kern_return_t kr = ipc_right_copyin_check(space, name, disp, deadok);
+	struct ipc_entry *e = ipc_entry_lookup(space, name);
+	kern_return_t kr = rt_copyin_check(e, disp, deadok);
 
 	if (kr != KERN_SUCCESS)
 		return kr;
-	struct ipc_entry *e = ipc_entry_lookup(space, name);
 	struct ipc_port *port = e->object;
 
 	if (e->type & MACH_PORT_TYPE_DEAD_NAME) {
