@@ -157,11 +157,30 @@ static uint64_t hist_col_lo(uint32_t c)
 	return c < 4 ? c : (uint64_t)(4 + c % 4) << (c / 4 - 1);
 }
 
+/* A histogram edge in the stream's time unit: guest instructions under icount. */
+static bool hist_icount(const struct mp_stream *s)
+{
+	return s->have_meta && s->meta.clock == PERF_STREAM_CLOCK_ICOUNT;
+}
+
+static void hist_label(char *buf, size_t size, const struct mp_stream *s, uint64_t v)
+{
+	if (!hist_icount(s))
+		fmt_ns(buf, size, v);
+	else if (v < 10000)
+		snprintf(buf, size, "%" PRIu64, v);
+	else if (v < 10000000)
+		snprintf(buf, size, "%" PRIu64 "k", v / 1000);
+	else
+		snprintf(buf, size, "%" PRIu64 "M", v / 1000000);
+}
+
 static void sec_hists(FILE *f, const struct mp_stream *s)
 {
 	static uint64_t v[HCOLS];
-	static char lab[HCOLS][24];
+	static char lab[HCOLS][32];
 	static const char *labels[HCOLS];
+	char instant[PERF_EVENT_MAX * 20] = "";
 
 	fputs("<h2 id=latency>Latency histograms</h2>\n", f);
 	for (int i = 0; i < PERF_EVENT_MAX; i++) {
@@ -170,6 +189,14 @@ static void sec_hists(FILE *f, const struct mp_stream *s)
 
 		if (!e->present || e->hist_total == 0)
 			continue;
+		if (e->s.max_ns == 0) {
+			/* Instant events: every value is 0, nothing to draw. */
+			size_t n = strlen(instant);
+
+			snprintf(instant + n, sizeof(instant) - n, "%s%s", n ? ", " : "",
+			         perf_event_name((uint32_t)i));
+			continue;
+		}
 		memset(v, 0, sizeof(v));
 		for (uint32_t b = 0; b < e->nbuckets; b++) {
 			uint64_t mid = e->buckets[b].lo + (e->buckets[b].hi - e->buckets[b].lo) / 2;
@@ -180,15 +207,18 @@ static void sec_hists(FILE *f, const struct mp_stream *s)
 			hi = k > hi ? k : hi;
 		}
 		for (uint32_t k = lo; k <= hi; k++) {
-			fmt_ns(lab[k], sizeof(lab[k]), hist_col_lo(k));
+			hist_label(lab[k], sizeof(lab[k]), s, hist_col_lo(k));
 			labels[k] = lab[k];
 		}
 		fprintf(f,
 		        "<h3>%s</h3>\n<p>%" PRIu64 " values; four columns per doubling, each "
-		        "labelled with its lower edge.</p>\n",
-		        perf_event_name((uint32_t)i), e->hist_total);
+		        "labelled with its lower edge%s.</p>\n",
+		        perf_event_name((uint32_t)i), e->hist_total,
+		        hist_icount(s) ? " in guest instructions" : "");
 		svg_columns(f, labels + lo, v + lo, hi - lo + 1, "values");
 	}
+	if (instant[0])
+		fprintf(f, "<p>Instant events (no duration): %s.</p>\n", instant);
 }
 
 static void sec_rates(FILE *f, const struct mp_stream *s)
