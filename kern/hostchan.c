@@ -29,6 +29,7 @@
 #include "ipc/ipc_space.h"
 #include "kern/clock.h"
 #include "kern/hostchan.h"
+#include "kern/ivshmem.h"
 #include "kern/printf.h"
 #include "kern/sched.h"
 #include "kern/spinlock.h"
@@ -44,9 +45,9 @@
 
 static bool hc_present; /* [I] */
 static spinlock_t hc_rx_lock = SPINLOCK_INIT;
-static unsigned char hc_rx[HC_RX_SIZE];          /* [r] */
-static uint32_t hc_rx_head, hc_rx_tail;          /* [r] free-running */
-static volatile uint32_t hc_rd_busy, hc_wr_busy; /* [o] */
+static unsigned char hc_rx[HC_RX_SIZE];                        /* [r] */
+static uint32_t hc_rx_head, hc_rx_tail;                        /* [r] free-running */
+static volatile uint32_t hc_rd_busy, hc_wr_busy, hc_bulk_busy; /* [o] */
 
 /* Moves what COM2 holds into the ring, as long as it has room.  [r] held. */
 static void hc_rx_poll_locked(void)
@@ -69,6 +70,7 @@ static void hc_tick(void)
 
 void hostchan_init(void)
 {
+	ivshmem_init(); /* the bulk half, when QEMU has an ivshmem device */
 	hc_present = com2_init();
 	if (!hc_present)
 		return;
@@ -199,4 +201,20 @@ int64_t hostchan_trap_read(uint32_t host_priv, uintptr_t ubuf, size_t len, uint3
 	}
 	hc_release(&hc_rd_busy);
 	return r < 0 ? r : (int64_t)done;
+}
+
+/* The bulk channel (kern/ivshmem.c): len 0 asks for the ring's capacity. */
+int64_t hostchan_trap_bulk_write(uint32_t host_priv, uintptr_t ubuf, size_t len)
+{
+	if (!hc_privileged(host_priv))
+		return -(int64_t)KERN_INVALID_HOST;
+	if (ivshmem_ring_size() == 0)
+		return -(int64_t)KERN_FAILURE;
+	if (len == 0)
+		return (int64_t)ivshmem_ring_size();
+	hc_own(&hc_bulk_busy);
+	int64_t r = ivshmem_ring_write(ubuf, len);
+
+	hc_release(&hc_bulk_busy);
+	return r;
 }

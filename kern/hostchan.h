@@ -17,7 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Finds and programs COM2 and starts draining it on every tick.  After clock_init. */
+/*
+ * Finds and programs COM2 and starts draining it on every tick; finds the
+ * bulk channel's ivshmem device (kern/ivshmem.h).  After clock_init.
+ */
 void hostchan_init(void);
 
 /*
@@ -29,5 +32,10 @@ void hostchan_init(void);
  */
 int64_t hostchan_trap_write(uint32_t host_priv, uintptr_t ubuf, size_t len);
 int64_t hostchan_trap_read(uint32_t host_priv, uintptr_t ubuf, size_t len, uint32_t timeout_ms);
+/*
+ * The bulk channel (kern/ivshmem.h): len bytes into the ivshmem ring;
+ * len 0 returns the ring's capacity.  -KERN_FAILURE without the device.
+ */
+int64_t hostchan_trap_bulk_write(uint32_t host_priv, uintptr_t ubuf, size_t len);
 
 #endif

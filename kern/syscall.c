@@ -25,9 +25,9 @@
 #include "vm/vm_copy.h"
 #include "x86_64/syscall.h"
 
-#define SYS_NTRAPS 112 /* -0 .. -111 (issue 6: the host channel traps) */
+#define SYS_NTRAPS 113 /* -0 .. -112 (issue 6: the host channel traps) */
 #define SYS_TEST_FIRST 100
-#define SYS_TEST_LAST 103 /* issue 6: -110, -111 are the host channel's */
+#define SYS_TEST_LAST 103 /* issue 6: -110 .. -112 are the host channel's */
 
 /* thread_switch options (GNU Mach's). */
 #define SWITCH_OPTION_NONE 0
@@ -124,6 +124,12 @@ static uint64_t sys_hostchan_read(const struct trap_frame *tf)
 	                                    syscall_arg(tf, 2), (uint32_t)syscall_arg(tf, 3));
 }
 
+static uint64_t sys_hostchan_bulk_write(const struct trap_frame *tf)
+{
+	return (uint64_t)hostchan_trap_bulk_write((uint32_t)syscall_arg(tf, 0), syscall_arg(tf, 1),
+	                                          syscall_arg(tf, 2));
+}
+
 static sys_fn_t sys_table[SYS_NTRAPS] = {
 	/* [I] after boot: only test traps are added */
 	[-MACH_TRAP_mach_msg_trap] = sys_mach_msg,
@@ -135,8 +141,9 @@ static sys_fn_t sys_table[SYS_NTRAPS] = {
 	[-MACH_TRAP_swtch_pri] = sys_swtch,
 	[-MACH_TRAP_swtch] = sys_swtch,
 	[-MACH_TRAP_thread_switch] = sys_thread_switch,
-	[-MACH_TRAP_hostchan_write] = sys_hostchan_write, /* issue 6 */
-	[-MACH_TRAP_hostchan_read] = sys_hostchan_read,   /* issue 6 */
+	[-MACH_TRAP_hostchan_write] = sys_hostchan_write,           /* issue 6 */
+	[-MACH_TRAP_hostchan_read] = sys_hostchan_read,             /* issue 6 */
+	[-MACH_TRAP_hostchan_bulk_write] = sys_hostchan_bulk_write, /* issue 6 */
 };
 
 bool syscall_register_test_trap(long num, sys_fn_t fn)

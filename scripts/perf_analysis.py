@@ -6,14 +6,18 @@ guide is docs/perf-analysis.md.  The kernel runs in QEMU in the
 background; its second serial port (COM2) is a unix socket in the state
 directory, where the guest agent perfctl answers one command per line
 with one JSON line, and bulk data as framed perf streams
-(include/mach/perf_stream.h).
+(include/mach/perf_stream.h).  Streams take the bulk channel when QEMU
+has it: a ring in ivshmem shared memory (include/mach/perf_shm.h), read
+here from the memory-backend file STATE/shm.
 
 Exit codes: 0 success, 1 a regression or a failed check, 2 a usage or
 environment error (one sentence on stderr says what is wrong and what
 to do).
 """
 import argparse
+import ctypes
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -38,6 +42,9 @@ ICOUNT = "shift=0,align=off,sleep=off"
 FRAME_HDR = 24
 STREAM_END = 6
 BASELINE_MAGIC = b"MPBL"
+SHM_MAGIC = 0x5253504d  # "MPSR": include/mach/perf_shm.h
+SHM_VERSION = 1
+SHM_SIZE = "16M"
 
 
 class Failure(Exception):
@@ -138,21 +145,37 @@ class Channel:
         d, self.buf = self.buf[:n], self.buf[n:]
         return d
 
-    def frames(self, out):
-        """Copies frames to out up to and including END; returns bytes copied."""
+    def frames(self, out, src=None):
+        """Copies frames (from src, default the socket) to out up to and including END;
+        returns bytes copied."""
+        src = src or self
         total = 0
         while True:
-            hdr = self.exact(FRAME_HDR)
+            hdr = src.exact(FRAME_HDR)
             if hdr[:4] != b"MPF1":
                 raise Failure("the perf stream lost its framing (bad magic); nothing was "
                               "written: retry, and see %s." % state_path("console.log"))
             ftype, = struct.unpack_from("<H", hdr, 6)
             plen, = struct.unpack_from("<I", hdr, 12)
             out.write(hdr)
-            out.write(self.exact(plen))
+            out.write(src.exact(plen))
             total += FRAME_HDR + plen
             if ftype == STREAM_END:
                 return total
+
+    def line_waiting(self):
+        """Is a whole line already here (without blocking)?"""
+        if b"\n" in self.buf:
+            return True
+        self.sock.settimeout(0)
+        try:
+            d = self.sock.recv(1 << 16)
+            self.buf += d
+        except (socket.timeout, BlockingIOError):
+            pass
+        finally:
+            self.sock.settimeout(60.0)
+        return b"\n" in self.buf
 
     def drain_hello(self):
         """Skips JSON lines already waiting (the agent's hello)."""
@@ -167,6 +190,79 @@ class Channel:
             pass
         self.sock.settimeout(60.0)
         self.buf = b""
+
+
+class Ring:
+    """The host end of the bulk channel: the ivshmem ring (include/mach/perf_shm.h) in the
+    memory-backend file, consumed here while the guest produces."""
+
+    def __init__(self, path, ch):
+        self.ch = ch
+        with open(path, "r+b") as f:
+            self.m = mmap.mmap(f.fileno(), 0)
+        magic, ver, self.size, self.off = struct.unpack_from("<IIQQ", self.m, 0)
+        if magic != SHM_MAGIC or ver != SHM_VERSION or self.off + self.size > len(self.m):
+            self.m.close()
+            raise OSError("no ring")
+        # Aligned 8-byte loads and stores (struct would copy byte by byte).
+        self.w = ctypes.c_uint64.from_buffer(self.m, 64)
+        self.r = ctypes.c_uint64.from_buffer(self.m, 128)
+        self.buf = b""
+        self.pos = 0
+
+    def close(self):
+        del self.w, self.r
+        self.m.close()
+
+    def discard(self):
+        """Drops what an interrupted stream left (nobody writes between streams)."""
+        self.r.value = self.w.value
+
+    def _pull(self):
+        w, r = self.w.value, self.r.value
+        if w == r:
+            return False
+        n, at = w - r, r % self.size
+        first = min(n, self.size - at)
+        chunk = self.m[self.off + at:self.off + at + first]
+        if n > first:
+            chunk += self.m[self.off:self.off + n - first]
+        self.buf = self.buf[self.pos:] + chunk
+        self.pos = 0
+        self.r.value = w
+        return True
+
+    def exact(self, n):
+        idle = time.time()
+        while len(self.buf) - self.pos < n:
+            if self._pull():
+                idle = time.time()
+                continue
+            # The guest sends its closing line after the whole stream: a line with
+            # the ring still empty means the stream was cut short.
+            if self.ch.line_waiting() and not self._pull():
+                raise Failure("the perf stream ended early (the guest agent gave up): retry, "
+                              "and see %s." % state_path("console.log"))
+            if time.time() - idle > 60:
+                raise Failure("the guest agent sent nothing on the bulk channel for 60 s; see "
+                              "`%s status` and %s." % (PROG, state_path("console.log")))
+            time.sleep(0.0005)
+        d = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return d
+
+
+def open_ring(ch):
+    """The bulk channel, if this QEMU was started with it (None otherwise)."""
+    if os.environ.get("MACHPERF_NO_RING"):
+        return None
+    try:
+        with open(state_path("cmdline")) as f:
+            if "ivshmem-plain" not in f.read():
+                return None
+        return Ring(state_path("shm"), ch)
+    except (OSError, ValueError):
+        return None
 
 
 def connect():
@@ -189,19 +285,31 @@ def request(line, data=b"", ok_required=True):
     return r
 
 
-def stream(line, path):
-    """Sends a streaming command; writes the stream to path; returns the totals line."""
+def stream(line, path, pre=()):
+    """Sends a streaming command; writes the stream to path; returns the totals line.
+    The stream comes through the bulk channel when QEMU has it, else on the socket.
+    pre: commands sent in the same write just before it (their answers must be ok), so
+    that the agent runs them back to back (scripts/bench.py: enable, then drain)."""
     ch = connect()
+    ring = open_ring(ch)
     try:
-        ch.send(line)
+        if ring:
+            ring.discard()
+        ch.send("\n".join(list(pre) + [line + (" ring" if ring else "")]))
+        for p in pre:
+            r = ch.line()
+            if not r.get("ok"):
+                raise Failure("%s: %s (%s)." % (p, r.get("message"), r.get("error")))
         r = ch.line()
         if not r.get("ok"):
             raise Failure("%s: %s (%s)." % (line, r.get("message"), r.get("error")))
         with open(path + ".tmp", "wb") as f:
-            ch.frames(f)
+            ch.frames(f, ring if ring and r.get("ring") else None)
         tot = ch.line()
     finally:
         ch.close()
+        if ring:
+            ring.close()
     if not tot.get("ok"):
         os.unlink(path + ".tmp")
         raise Failure("%s: %s (%s)." % (line, tot.get("message"), tot.get("error")))
@@ -234,6 +342,10 @@ def qemu_cmd(args, sock, log):
            "-m", "128M", "-nodefaults", "-display", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-serial", "file:" + log, "-serial", "unix:%s,server=on,wait=off" % sock,
+           # The bulk channel: streams come back through a ring in this file.
+           "-object", "memory-backend-file,id=mpshm,share=on,mem-path=%s,size=%s"
+           % (os.path.join(os.path.dirname(sock), "shm"), SHM_SIZE),
+           "-device", "ivshmem-plain,memdev=mpshm",
            "-kernel", "machperf", "-initrd", ",".join(mods), "-append", append]
     if args.icount:
         cmd[1:1] = ["-icount", ICOUNT]
@@ -259,7 +371,7 @@ def cmd_start(args):
         print("machperf is already running (QEMU pid %d, channel %s)." % (pid, state_path("sock")))
         return 0
     os.makedirs(statedir(), exist_ok=True)
-    for f in ["pid", "sock", "console.log"]:
+    for f in ["pid", "sock", "console.log", "shm"]:
         try:
             os.unlink(state_path(f))
         except OSError:
@@ -318,7 +430,7 @@ def cmd_stop(args):
         else:
             os.kill(pid, signal.SIGKILL)
         print("machperf stopped (QEMU pid %d)." % pid)
-    for f in ["pid", "sock"]:
+    for f in ["pid", "sock", "shm"]:
         try:
             os.unlink(state_path(f))
         except OSError:

@@ -36,8 +36,13 @@
  *	hostchan_read(host_priv, void *buf, size_t len, unsigned timeout_ms)
  *		what arrived, at least 1 byte unless timeout_ms passed first
  *		(0: do not wait); 0 on timeout
+ *	hostchan_bulk_write(host_priv, const void *buf, size_t len)
+ *		all len bytes into the ivshmem ring (<mach/perf_shm.h>),
+ *		waiting while it is full (fewer if the host stalls for 10 s);
+ *		len 0: the ring's capacity; -KERN_FAILURE without the device
  */
 #define MACH_TRAP_hostchan_write -110
 #define MACH_TRAP_hostchan_read -111
+#define MACH_TRAP_hostchan_bulk_write -112
 
 #endif

@@ -2,6 +2,9 @@
  * Where perfctl's answers go, and how they are written: one JSON line
  * per command, built in a buffer and sent with one write, on the host
  * channel in serve mode or the console in argv mode.  Channel input too.
+ * A stream the host asked to receive on the bulk channel (the ivshmem
+ * ring, <mach/perf_shm.h>) goes there instead, between pc_out_bulk(true)
+ * and pc_out_bulk(false); JSON lines always take COM2.
  */
 #include <mach/kern_return.h>
 #include <mach/mach_error.h>
@@ -15,6 +18,7 @@
 #define PC_JSON_MAX 32768
 
 static bool pc_channel;
+static bool pc_bulk; /* streams go to the ivshmem ring */
 static char pc_json[PC_JSON_MAX];
 static size_t pc_json_len;
 static char pc_in_buf[4096];
@@ -42,6 +46,16 @@ long pc_hostchan_read(void *buf, size_t len, unsigned timeout_ms)
 	return pc_trap4(MACH_TRAP_hostchan_read, pc_host_priv, (long)buf, (long)len, timeout_ms);
 }
 
+long pc_hostchan_bulk_write(const void *buf, size_t len)
+{
+	return pc_trap4(MACH_TRAP_hostchan_bulk_write, pc_host_priv, (long)buf, (long)len, 0);
+}
+
+void pc_out_bulk(bool on)
+{
+	pc_bulk = on;
+}
+
 void pc_out_channel(bool on)
 {
 	pc_channel = on;
@@ -59,6 +73,8 @@ bool pc_out_bytes(const void *buf, size_t len)
 		fflush(stdout);
 		return true;
 	}
+	if (pc_bulk)
+		return pc_hostchan_bulk_write(buf, len) == (long)len;
 	return pc_hostchan_write(buf, len) == (long)len;
 }
 

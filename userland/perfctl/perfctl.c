@@ -417,17 +417,24 @@ static bool cmd_check(int argc, char **argv)
 	return true;
 }
 
-/* dump | trace SECS | read-samples: a stream, then a JSON line of totals. */
+/*
+ * dump | trace SECS | read-samples, each optionally followed by "ring": a
+ * stream, then a JSON line of totals.  With "ring" and the ivshmem device
+ * present the stream goes to the bulk channel's ring instead of COM2 (the
+ * opening line says "ring":true); the JSON lines stay on COM2.
+ */
 static bool cmd_stream(int argc, char **argv)
 {
 	unsigned long long secs = 0;
 	bool full = strcmp(argv[0], "read-samples") != 0;
+	bool ring = argc > 1 && strcmp(argv[argc - 1], "ring") == 0;
+	int nargs = ring ? argc - 1 : argc;
 
 	if ((strcmp(argv[0], "trace") == 0 &&
-	     (argc != 2 || !pc_uint(argv[1], &secs) || secs > 3600)) ||
-	    (strcmp(argv[0], "trace") != 0 && argc != 1)) {
+	     (nargs != 2 || !pc_uint(argv[1], &secs) || secs > 3600)) ||
+	    (strcmp(argv[0], "trace") != 0 && nargs != 1)) {
 		pc_json_error(KERN_INVALID_ARGUMENT,
-		              "usage: dump | read-samples | trace SECS (0..3600)");
+		              "usage: dump | read-samples | trace SECS (0..3600), then ring");
 		return false;
 	}
 	if (!pc_out_is_channel()) {
@@ -435,14 +442,20 @@ static bool cmd_stream(int argc, char **argv)
 		              argv[0]);
 		return false;
 	}
+	if (ring && pc_hostchan_bulk_write(NULL, 0) <= 0)
+		ring = false; /* no ivshmem device: COM2 carries it */
 	pc_ok();
 	pc_json_bool("stream", true);
+	pc_json_bool("ring", ring);
 	pc_json_raw("}");
 	pc_json_end();
 
 	uint64_t records = 0, lost = 0, bytes = 0;
+
+	pc_out_bulk(ring);
 	kern_return_t kr = pc_stream_send((unsigned)secs, full, &records, &lost, &bytes);
 
+	pc_out_bulk(false);
 	if (pc_failed(kr, "stream"))
 		return false;
 	pc_ok();

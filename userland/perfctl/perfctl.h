@@ -24,6 +24,8 @@ extern mach_port_t pc_host_priv, pc_host;
 /* Answers go to the host channel (true) or the console (false, argv mode). */
 void pc_out_channel(bool on);
 bool pc_out_is_channel(void);
+/* Raw bytes (streams) go to the ivshmem ring while on (the channel must be on). */
+void pc_out_bulk(bool on);
 /* Raw bytes to the answer's destination; false when the channel failed. */
 bool pc_out_bytes(const void *buf, size_t len);
 /* A JSON answer is built in one buffer and sent as one line by pc_json_end. */
@@ -44,6 +46,8 @@ bool pc_in_bytes(void *buf, size_t len, unsigned timeout_ms);
 /* The traps (<mach/syscall_sw.h>). */
 long pc_hostchan_write(const void *buf, size_t len);
 long pc_hostchan_read(void *buf, size_t len, unsigned timeout_ms);
+/* The ring's capacity with len 0, -KERN_FAILURE without the device. */
+long pc_hostchan_bulk_write(const void *buf, size_t len);
 
 /* ---- pc_stream.c ---- */
 
