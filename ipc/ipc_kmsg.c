@@ -204,19 +204,22 @@ static mach_msg_return_t kmsg_copyin_header(const struct ipc_io *io, struct ipc_
 	if ((bits & MACH_MSGH_BITS_UNUSED) || !MACH_MSG_TYPE_PORT_ANY_SEND(dtype) ||
 	    (rtype == 0 ? rname != MACH_PORT_NULL : !MACH_MSG_TYPE_PORT_ANY_SEND(rtype)))
 		return MACH_SEND_INVALID_HEADER;
-	if (!MACH_PORT_VALID(dname) ||
-	    ipc_right_copyin_check(space, dname, dtype, false) != KERN_SUCCESS)
+	/* One lookup per name (the second copyin looks again only if the names are one). */
+	struct ipc_entry *de = MACH_PORT_VALID(dname) ? ipc_entry_lookup(space, dname) : NULL;
+
+	if (ipc_right_copyin_check_entry(de, dtype, false) != KERN_SUCCESS)
 		return MACH_SEND_INVALID_DEST;
 	bool reply = MACH_PORT_VALID(rname);
+	struct ipc_entry *re = !reply ? NULL : rname == dname ? de : ipc_entry_lookup(space, rname);
 
-	if (reply && ipc_right_copyin_check(space, rname, rtype, true) != KERN_SUCCESS)
+	if (reply && ipc_right_copyin_check_entry(re, rtype, true) != KERN_SUCCESS)
 		return MACH_SEND_INVALID_REPLY;
 	bool dmove = dtype == MACH_MSG_TYPE_MOVE_SEND || dtype == MACH_MSG_TYPE_MOVE_SEND_ONCE;
 	bool rmove = rtype == MACH_MSG_TYPE_MOVE_SEND || rtype == MACH_MSG_TYPE_MOVE_SEND_ONCE;
 
 	if (reply && rname == dname && dmove && rmove) {
 		/* Two moves of one right: two send references, and never of a send-once. */
-		struct ipc_entry *e = ipc_entry_lookup(space, dname);
+		struct ipc_entry *e = de;
 
 		if (dtype != MACH_MSG_TYPE_MOVE_SEND || rtype != MACH_MSG_TYPE_MOVE_SEND ||
 		    !(e->type & MACH_PORT_TYPE_SEND) || e->urefs < 2)
@@ -228,15 +231,20 @@ static mach_msg_return_t kmsg_copyin_header(const struct ipc_io *io, struct ipc_
 	kern_return_t kr1, kr2 = KERN_SUCCESS;
 
 	if (reply && dmove && !rmove) {
-		kr2 = ipc_right_copyin(space, rname, rtype, true, &kmsg->local, &kmsg->local_type);
-		kr1 =
-		    ipc_right_copyin(space, dname, dtype, false, &kmsg->remote, &kmsg->remote_type);
+		kr2 = ipc_right_copyin_entry(space, rname, re, rtype, true, &kmsg->local,
+		                             &kmsg->local_type);
+		if (rname == dname)
+			de = ipc_entry_lookup(space, dname);
+		kr1 = ipc_right_copyin_entry(space, dname, de, dtype, false, &kmsg->remote,
+		                             &kmsg->remote_type);
 	} else {
-		kr1 =
-		    ipc_right_copyin(space, dname, dtype, false, &kmsg->remote, &kmsg->remote_type);
+		kr1 = ipc_right_copyin_entry(space, dname, de, dtype, false, &kmsg->remote,
+		                             &kmsg->remote_type);
+		if (reply && rname == dname)
+			re = ipc_entry_lookup(space, rname);
 		if (reply && kr1 == KERN_SUCCESS)
-			kr2 = ipc_right_copyin(space, rname, rtype, true, &kmsg->local,
-			                       &kmsg->local_type);
+			kr2 = ipc_right_copyin_entry(space, rname, re, rtype, true, &kmsg->local,
+			                             &kmsg->local_type);
 	}
 	if (kr1 != KERN_SUCCESS || kr2 != KERN_SUCCESS)
 		panic("kmsg_copyin_header: checked rights failed (%d, %d)", kr1, kr2);
@@ -590,8 +598,8 @@ mach_msg_return_t ipc_kmsg_copyout(const struct ipc_io *io, struct ipc_kmsg *kms
 		    MACH_MSGH_BITS(kmsg->local ? kmsg->local_type : 0, kmsg->remote_type);
 	}
 	/* The upper halves of the 8-byte port slots. */
-	memset((uint8_t *)h + offsetof(mach_msg_header_t, msgh_remote_port) + 4, 0, 4);
-	memset((uint8_t *)h + offsetof(mach_msg_header_t, msgh_local_port) + 4, 0, 4);
+	h->msgh_remote_port_do_not_use = (uint32_t)h->msgh_remote_port;
+	h->msgh_protected_payload = (uint32_t)h->msgh_local_port;
 	kmsg->remote = kmsg->local = NULL;
 	h->msgh_seqno = seqno;
 	for (uint32_t i = 0; i < kmsg->nitems; i++) {

@@ -300,6 +300,15 @@ static bool kobject_bufs_busy; /* [a] */
 
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 {
+	struct ipc_kmsg *reply = ipc_kobject_serve(kmsg);
+
+	if (reply && ipc_mqueue_send(reply, MACH_SEND_ALWAYS, 0) != MACH_MSG_SUCCESS)
+		ipc_kmsg_destroy_unlocked(reply);
+}
+
+struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
+{
+	struct ipc_kmsg *reply = NULL;
 	struct ipc_io io = { .space = ipc_space_kernel, .map = NULL, .kern = true };
 	mach_msg_size_t size = kmsg->size;
 	bool statics = size <= KOBJECT_IN_MAX &&
@@ -313,7 +322,7 @@ void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 		kfree(in);
 		kfree(out);
 		ipc_kmsg_destroy_unlocked(kmsg); /* the reply right's notification says it failed */
-		return;
+		return NULL;
 	}
 	f = ipc_lock();
 	enum ipc_kotype type = kmsg->remote->kotype;
@@ -342,8 +351,6 @@ void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 	if (rc != KERN_SUCCESS && rc != MIG_NO_REPLY)
 		kobject_destroy_body(in);
 	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port)) {
-		struct ipc_kmsg *reply;
-
 		kobject_reply_moves(out);
 		mach_msg_return_t mr = ipc_kmsg_get(&io, (uintptr_t)out, out->msgh_size, &reply);
 
@@ -360,9 +367,8 @@ void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 			kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
 			ipc_unlock(f);
 		}
-		if (mr == MACH_MSG_SUCCESS &&
-		    ipc_mqueue_send(reply, MACH_SEND_ALWAYS, 0) != MACH_MSG_SUCCESS)
-			ipc_kmsg_destroy_unlocked(reply);
+		if (mr != MACH_MSG_SUCCESS)
+			reply = NULL;
 	}
 	if (statics) {
 		__atomic_store_n(&kobject_bufs_busy, false, __ATOMIC_RELEASE);
@@ -370,6 +376,7 @@ void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 		kfree(in);
 		kfree(out);
 	}
+	return reply;
 }
 
 kern_return_t ipc_task_init(struct task *task)

@@ -58,6 +58,13 @@ mach_port_name_t ipc_kobject_send_right(struct ipc_space *space, struct ipc_port
 
 /* From ipc_mqueue_send: handles a message to a kernel object's port. */
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg);
+/*
+ * The same, but the reply (copied in, not yet sent) is returned instead
+ * of sent: NULL when there is none (MIG_NO_REPLY, no reply port, or it
+ * could not be built).  The caller sends it (ipc_mqueue_send with
+ * MACH_SEND_ALWAYS) or hands it to its receiver directly (mach_msg.c).
+ */
+struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg);
 
 /* The host's ports: unprivileged (mach_host_self) and privileged. */
 struct ipc_port *ipc_host_port(void);

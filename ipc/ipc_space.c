@@ -341,11 +341,24 @@ kern_return_t ipc_right_copyin_check(struct ipc_space *space, mach_port_name_t n
 	return rt_copyin_check(ipc_entry_lookup(space, name), disp, deadok);
 }
 
+kern_return_t ipc_right_copyin_check_entry(struct ipc_entry *e, mach_msg_type_name_t disp,
+                                           bool deadok)
+{
+	return rt_copyin_check(e, disp, deadok);
+}
+
 kern_return_t ipc_right_copyin(struct ipc_space *space, mach_port_name_t name,
                                mach_msg_type_name_t disp, bool deadok, struct ipc_port **portp,
                                mach_msg_type_name_t *typep)
 {
-	struct ipc_entry *e = ipc_entry_lookup(space, name);
+	return ipc_right_copyin_entry(space, name, ipc_entry_lookup(space, name), disp, deadok,
+	                              portp, typep);
+}
+
+kern_return_t ipc_right_copyin_entry(struct ipc_space *space, mach_port_name_t name,
+                                     struct ipc_entry *e, mach_msg_type_name_t disp, bool deadok,
+                                     struct ipc_port **portp, mach_msg_type_name_t *typep)
+{
 	kern_return_t kr = rt_copyin_check(e, disp, deadok);
 
 	if (kr != KERN_SUCCESS)

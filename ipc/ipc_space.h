@@ -79,6 +79,14 @@ mach_port_name_t ipc_entry_find_port(struct ipc_space *space, struct ipc_port *p
 kern_return_t ipc_right_copyin(struct ipc_space *space, mach_port_name_t name,
                                mach_msg_type_name_t disposition, bool deadok,
                                struct ipc_port **portp, mach_msg_type_name_t *typep);
+/* [i] ipc_right_copyin with name's entry already looked up (ipc_entry_lookup; may be NULL). */
+kern_return_t ipc_right_copyin_entry(struct ipc_space *space, mach_port_name_t name,
+                                     struct ipc_entry *entry, mach_msg_type_name_t disposition,
+                                     bool deadok, struct ipc_port **portp,
+                                     mach_msg_type_name_t *typep);
+/* [i] ipc_right_copyin_check on a looked-up entry (may be NULL). */
+kern_return_t ipc_right_copyin_check_entry(struct ipc_entry *entry,
+                                           mach_msg_type_name_t disposition, bool deadok);
 /* [i] Whether ipc_right_copyin would succeed (changes nothing). */
 kern_return_t ipc_right_copyin_check(struct ipc_space *space, mach_port_name_t name,
                                      mach_msg_type_name_t disposition, bool deadok);

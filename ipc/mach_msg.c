@@ -35,13 +35,13 @@
 
 #define MS_NS 1000000ull
 
-mach_msg_return_t ipc_mqueue_send(struct ipc_kmsg *kmsg, mach_msg_option_t option,
-                                  mach_msg_timeout_t timeout)
+/* ipc_mqueue_send with the lock taken (f: its saved flags); returns unlocked. */
+static mach_msg_return_t mqueue_send_locked(struct ipc_kmsg *kmsg, mach_msg_option_t option,
+                                            mach_msg_timeout_t timeout, unsigned long f)
 {
 	struct ipc_port *port = kmsg->remote;
 	bool always =
 	    (option & MACH_SEND_ALWAYS) || kmsg->remote_type == MACH_MSG_TYPE_PORT_SEND_ONCE;
-	unsigned long f = ipc_lock();
 
 	if (kmsg->circular) {
 		/* It carries its destination's receive right: nobody could ever receive it. */
@@ -83,6 +83,12 @@ mach_msg_return_t ipc_mqueue_send(struct ipc_kmsg *kmsg, mach_msg_option_t optio
 			return MACH_SEND_INTERRUPTED;
 		}
 	}
+}
+
+mach_msg_return_t ipc_mqueue_send(struct ipc_kmsg *kmsg, mach_msg_option_t option,
+                                  mach_msg_timeout_t timeout)
+{
+	return mqueue_send_locked(kmsg, option, timeout, ipc_lock());
 }
 
 /* [i] The first message of port or of any member of pset, dequeued if it fits. */
@@ -202,6 +208,82 @@ static mach_msg_return_t mqueue_receive(struct ipc_space *space, mach_port_name_
 	return mr;
 }
 
+/*
+ * [i] Whether a message on port can go straight to this thread's receive
+ * from rcv_name in space (the direct hand-off below): port is an active
+ * ordinary port that space receives as rcv_name, outside any set, with
+ * nothing queued (so the message would be the next one dequeued anyway)
+ * and room for one message.
+ */
+static bool direct_ok(struct ipc_space *space, struct ipc_port *port, mach_port_name_t rcv_name)
+{
+	return IP_VALID(port) && port->active && port->kotype == IKOT_NONE &&
+	       port->receiver == space && port->receiver_name == rcv_name && port->pset == NULL &&
+	       port->q_head == NULL && port->msgcount < port->qlimit;
+}
+
+/* The options the direct hand-offs handle; anything else takes the general path. */
+#define DIRECT_OPTIONS                                                                            \
+	(MACH_SEND_MSG | MACH_RCV_MSG | MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT | MACH_RCV_LARGE |   \
+	 MACH_SEND_INTERRUPT | MACH_RCV_INTERRUPT)
+
+/*
+ * The send half of a send-then-receive whose message can be received at
+ * once by this very call (GNU Mach's RPC fast paths), without queueing
+ * and a wakeup, a receive lookup and a dequeue:
+ *   - a message to a port the caller receives as rcv_name (a self round
+ *     trip): the message itself is what the receive gets;
+ *   - a request to a kernel object whose reply right is a send-once right
+ *     to rcv_name: the kernel serves it in this thread and its reply is
+ *     what the receive gets.
+ * The receive must be able to take it whole (size <= rcv_size) and the
+ * port must be as direct_ok says; then the port's sequence number
+ * advances as a dequeue would.  Returns the message to copy out with
+ * *seqno set, or NULL with *mr the send's result and the general receive
+ * to follow (a kernel reply that cannot be handed over is queued as
+ * usual).
+ */
+static struct ipc_kmsg *send_direct(struct ipc_space *space, struct ipc_kmsg *kmsg,
+                                    mach_msg_option_t option, mach_msg_timeout_t timeout,
+                                    mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                    mach_port_seqno_t *seqno, mach_msg_return_t *mr)
+{
+	struct ipc_port *dest = kmsg->remote;
+	unsigned long f = ipc_lock();
+
+	if (!kmsg->circular && kmsg->size <= rcv_size && kmsg->nitems == 0 &&
+	    direct_ok(space, dest, rcv_name)) {
+		*seqno = dest->seqno++;
+		ipc_unlock(f);
+		*mr = MACH_MSG_SUCCESS;
+		return kmsg;
+	}
+	struct ipc_port *reply_port = kmsg->local;
+
+	if (!kmsg->circular && dest->active && dest->kotype != IKOT_NONE &&
+	    kmsg->local_type == MACH_MSG_TYPE_PORT_SEND_ONCE &&
+	    direct_ok(space, reply_port, rcv_name)) {
+		ipc_unlock(f);
+		struct ipc_kmsg *reply = ipc_kobject_serve(kmsg);
+
+		*mr = MACH_MSG_SUCCESS;
+		if (reply == NULL)
+			return NULL;
+		f = ipc_lock();
+		if (reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
+		    direct_ok(space, reply_port, rcv_name)) {
+			*seqno = reply_port->seqno++;
+			ipc_unlock(f);
+			return reply;
+		}
+		if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
+			ipc_kmsg_destroy_unlocked(reply);
+		return NULL;
+	}
+	*mr = mqueue_send_locked(kmsg, option & MACH_SEND_TIMEOUT, timeout, f);
+	return NULL;
+}
+
 mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_option_t option,
                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
                                mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
@@ -222,10 +304,27 @@ mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_
 			return mr;
 		mach_msg_size_t size = kmsg->size;
 
-		/* IPC_SEND: the send proper (queueing or kernel dispatch), timed. */
-		PERF_TIME_BLOCK(
-		    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), size, dest,
-		    { mr = ipc_mqueue_send(kmsg, option & MACH_SEND_TIMEOUT, timeout); });
+		if ((option & MACH_RCV_MSG) && !(option & ~DIRECT_OPTIONS)) {
+			struct ipc_kmsg *rk = NULL;
+			mach_port_seqno_t seqno = 0;
+
+			/* IPC_SEND and IPC_RECEIVE as on the general path; nothing waits. */
+			PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(),
+			                perf_cur_thread_id(), size, dest, {
+				                rk = send_direct(io->space, kmsg, option, timeout,
+				                                 rcv_size, rcv_name, &seqno, &mr);
+			                });
+			if (rk) {
+				PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(),
+				                perf_cur_thread_id(), rk->size, rcv_name, {});
+				return ipc_kmsg_copyout(io, rk, msg, seqno, false);
+			}
+		} else {
+			/* IPC_SEND: the send proper (queueing or kernel dispatch), timed. */
+			PERF_TIME_BLOCK(
+			    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), size,
+			    dest, { mr = ipc_mqueue_send(kmsg, option & MACH_SEND_TIMEOUT, timeout); });
+		}
 		if (mr != MACH_MSG_SUCCESS) {
 			/* Not sent: it goes back to the sender, rights and all. */
 			mach_msg_return_t mr2 = ipc_kmsg_copyout(io, kmsg, msg, 0, true);
