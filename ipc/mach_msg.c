@@ -223,8 +223,8 @@ static bool direct_ok(struct ipc_space *space, struct ipc_port *port, mach_port_
 }
 
 /* The options the direct hand-offs handle; anything else takes the general path. */
-#define DIRECT_OPTIONS                                                                            \
-	(MACH_SEND_MSG | MACH_RCV_MSG | MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT | MACH_RCV_LARGE |   \
+#define DIRECT_OPTIONS                                                                             \
+	(MACH_SEND_MSG | MACH_RCV_MSG | MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT | MACH_RCV_LARGE |    \
 	 MACH_SEND_INTERRUPT | MACH_RCV_INTERRUPT)
 
 /*
@@ -323,7 +323,8 @@ mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_
 			/* IPC_SEND: the send proper (queueing or kernel dispatch), timed. */
 			PERF_TIME_BLOCK(
 			    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), size,
-			    dest, { mr = ipc_mqueue_send(kmsg, option & MACH_SEND_TIMEOUT, timeout); });
+			    dest,
+			    { mr = ipc_mqueue_send(kmsg, option & MACH_SEND_TIMEOUT, timeout); });
 		}
 		if (mr != MACH_MSG_SUCCESS) {
 			/* Not sent: it goes back to the sender, rights and all. */
