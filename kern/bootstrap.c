@@ -16,6 +16,7 @@
 #include "kern/kalloc.h"
 #include "kern/kern_return.h"
 #include "kern/ktest.h"
+#include "kern/modspec.h"
 #include "kern/printf.h"
 #include "kern/string.h"
 #include "kern/task.h"
@@ -24,27 +25,14 @@
 #include "x86_64/machine.h"
 #include "x86_64/multiboot.h"
 
-#define BS_STRING_MAX 256
-#define BS_NAME_MAX 128
 #define BS_CAPTURE_SIZE (32 * 1024)
-#define BS_TIMEOUT_DEFAULT_S 30
 #define BS_KILL_WAIT_NS (5 * 1000000000ull)
 #define BS_PREFIX "        " /* nests a program's KTAP under its case */
 
 struct bs_module {
 	const void *image;
 	size_t size;
-	char words[BS_STRING_MAX]; /* the module string, words NUL-separated */
-	int argc;
-	const char *argv[ELF_ARGC_MAX];
-	char name[BS_NAME_MAX]; /* the test case: basename and arguments */
-	const char *group;      /* NULL: runs alone */
-	bool expect_killed;
-	int expect_status;       /* expect=exit:N */
-	const char *expect_kind; /* expect=killed:KIND, NULL: any kind */
-	uint64_t timeout_ns;
-	bool priv;         /* priv=1: gets the privileged host port */
-	const char *error; /* the module string is malformed */
+	struct modspec spec; /* the module string */
 	/* While it runs. */
 	struct task *task;
 	struct ipc_port *bootstrap; /* its bootstrap port: receives its exit status */
@@ -64,125 +52,22 @@ static const struct multiboot_module *bs_modules(unsigned *n)
 	return PHYS_TO_VIRT(mbi->mods_addr);
 }
 
-static const char *bs_basename(const char *path)
-{
-	const char *b = path;
-
-	for (const char *p = path; *p; p++)
-		if (*p == '/')
-			b = p + 1;
-	return b;
-}
-
-/* Decimal, with an optional sign; false if s is not a number. */
-static bool bs_parse_int(const char *s, long *v)
-{
-	bool neg = *s == '-';
-	long n = 0;
-
-	if (neg || *s == '+')
-		s++;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || n > 100000000)
-			return false;
-		n = n * 10 + (*s - '0');
-	}
-	*v = neg ? -n : n;
-	return true;
-}
-
-/* A runner option (key=value with a known key)?  Applies it and returns true. */
-static bool bs_option(struct bs_module *m, char *w)
-{
-	long v;
-
-	if (strncmp(w, "expect=", 7) == 0) {
-		const char *e = w + 7;
-
-		if (strncmp(e, "exit:", 5) == 0 && bs_parse_int(e + 5, &v)) {
-			m->expect_killed = false;
-			m->expect_status = (int)v;
-		} else if (strcmp(e, "killed") == 0) {
-			m->expect_killed = true;
-			m->expect_kind = NULL;
-		} else if (strncmp(e, "killed:", 7) == 0 && e[7]) {
-			m->expect_killed = true;
-			m->expect_kind = e + 7;
-		} else {
-			m->error = "bad expect= (exit:N, killed or killed:KIND)";
-		}
-		return true;
-	}
-	if (strncmp(w, "group=", 6) == 0) {
-		m->group = w[6] ? w + 6 : NULL;
-		return true;
-	}
-	if (strncmp(w, "priv=", 5) == 0) {
-		if (strcmp(w + 5, "0") == 0 || strcmp(w + 5, "1") == 0)
-			m->priv = w[5] == '1';
-		else
-			m->error = "bad priv= (0 or 1)";
-		return true;
-	}
-	if (strncmp(w, "timeout=", 8) == 0) {
-		if (bs_parse_int(w + 8, &v) && v > 0)
-			m->timeout_ns = (uint64_t)v * 1000000000ull;
-		else
-			m->error = "bad timeout= (seconds)";
-		return true;
-	}
-	return false;
-}
-
 static void bs_parse(const struct multiboot_module *mm, struct bs_module *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->image = PHYS_TO_VIRT(mm->mod_start);
 	m->size = mm->mod_end > mm->mod_start ? mm->mod_end - mm->mod_start : 0;
-	m->timeout_ns = BS_TIMEOUT_DEFAULT_S * 1000000000ull;
-	strlcpy(m->words, mm->string ? (const char *)PHYS_TO_VIRT(mm->string) : "",
-	        sizeof(m->words));
-
-	for (char *p = m->words; *p;) {
-		while (*p == ' ' || *p == '\t')
-			*p++ = '\0';
-		if (!*p)
-			break;
-		char *w = p;
-
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (*p)
-			*p++ = '\0';
-		if (m->argc > 0 && bs_option(m, w))
-			continue;
-		if (m->argc == ELF_ARGC_MAX) {
-			m->error = "too many arguments";
-			break;
-		}
-		m->argv[m->argc++] = w;
-	}
-	if (m->argc == 0) {
-		m->argv[m->argc++] = "module";
-		m->error = "empty module string";
-	}
-
-	size_t n = strlcpy(m->name, bs_basename(m->argv[0]), sizeof(m->name));
-
-	for (int i = 1; i < m->argc && n < sizeof(m->name); i++)
-		n += ksnprintf(m->name + n, sizeof(m->name) - n, " %s", m->argv[i]);
+	modspec_parse(&m->spec, mm->string ? (const char *)PHYS_TO_VIRT(mm->string) : NULL);
 }
 
 /* Creates m's task and starts its program; its output goes to the console or a capture. */
 static void bs_start(struct bs_module *m, const char *prefix, bool capture)
 {
-	if (m->error) {
+	if (m->spec.error) {
 		m->start_kr = KERN_INVALID_ARGUMENT;
 		return;
 	}
-	m->start_kr = task_create(bs_basename(m->argv[0]), &m->task);
+	m->start_kr = task_create(modspec_basename(m->spec.argv[0]), &m->task);
 	if (m->start_kr != KERN_SUCCESS)
 		return;
 	strlcpy(m->task->console_prefix, prefix, sizeof(m->task->console_prefix));
@@ -190,14 +75,14 @@ static void bs_start(struct bs_module *m, const char *prefix, bool capture)
 	m->bootstrap = ipc_kobject_alloc(IKOT_BOOTSTRAP, m->task);
 	if (m->bootstrap)
 		ipc_task_set_special(m->task, TASK_BOOTSTRAP_PORT, m->bootstrap);
-	if (m->priv)
+	if (m->spec.priv)
 		ipc_task_set_special(m->task, TASK_HOST_PRIV_PORT, ipc_host_priv_port());
 	if (capture) {
 		m->capture = kalloc(BS_CAPTURE_SIZE);
 		if (m->capture)
 			task_console_capture(m->task, m->capture, BS_CAPTURE_SIZE);
 	}
-	m->start_kr = elf_exec(m->task, m->image, m->size, m->argc, m->argv, NULL);
+	m->start_kr = elf_exec(m->task, m->image, m->size, m->spec.argc, m->spec.argv, NULL);
 	if (m->start_kr != KERN_SUCCESS)
 		task_terminate(m->task); /* no thread: the map goes at once */
 }
@@ -222,8 +107,8 @@ static bool bs_verdict(const struct bs_module *m, char *why, size_t len)
 {
 	const struct task *t = m->task;
 
-	if (m->error) {
-		ksnprintf(why, len, "bad module string: %s", m->error);
+	if (m->spec.error) {
+		ksnprintf(why, len, "bad module string: %s", m->spec.error);
 		return false;
 	}
 	if (m->start_kr != KERN_SUCCESS) {
@@ -232,28 +117,29 @@ static bool bs_verdict(const struct bs_module *m, char *why, size_t len)
 		return false;
 	}
 	if (m->timed_out) {
-		ksnprintf(why, len, "timed out after %lu s",
-		          (unsigned long)(m->timeout_ns / 1000000000ull));
+		ksnprintf(why, len, "timed out after %lu s", (unsigned long)m->spec.timeout_s);
 		return false;
 	}
-	if (t->end == TASK_EXITED && m->expect_killed) {
+	if (t->end == TASK_EXITED && m->spec.expect_killed) {
 		ksnprintf(why, len, "exited with status %d, expected killed%s%s", t->exit_status,
-		          m->expect_kind ? ":" : "", m->expect_kind ? m->expect_kind : "");
+		          m->spec.expect_kind ? ":" : "",
+		          m->spec.expect_kind ? m->spec.expect_kind : "");
 		return false;
 	}
-	if (t->end == TASK_EXITED && t->exit_status != m->expect_status) {
+	if (t->end == TASK_EXITED && t->exit_status != m->spec.expect_status) {
 		ksnprintf(why, len, "exited with status %d, expected %d", t->exit_status,
-		          m->expect_status);
+		          m->spec.expect_status);
 		return false;
 	}
-	if (t->end == TASK_KILLED && !m->expect_killed) {
+	if (t->end == TASK_KILLED && !m->spec.expect_killed) {
 		ksnprintf(why, len, "killed (%s), expected exit status %d", t->kill_kind,
-		          m->expect_status);
+		          m->spec.expect_status);
 		return false;
 	}
-	if (t->end == TASK_KILLED && m->expect_kind && strcmp(t->kill_kind, m->expect_kind) != 0) {
+	if (t->end == TASK_KILLED && m->spec.expect_kind &&
+	    strcmp(t->kill_kind, m->spec.expect_kind) != 0) {
 		ksnprintf(why, len, "killed (%s), expected killed:%s", t->kill_kind,
-		          m->expect_kind);
+		          m->spec.expect_kind);
 		return false;
 	}
 	return true;
@@ -269,14 +155,14 @@ static void bs_finish(struct bs_module *m, struct ktest_run *run)
 		kprintf("%s", m->capture);
 		if (task_capture_overflowed(m->task))
 			kprintf("    # user: %s: output beyond %u bytes was printed as it came\n",
-			        m->name, BS_CAPTURE_SIZE);
+			        m->spec.name, BS_CAPTURE_SIZE);
 		task_console_capture(m->task, NULL, 0);
 		kfree(m->capture);
 		m->capture = NULL;
 	}
 	if (!ok)
-		kprintf("    # user: %s: %s\n", m->name, why);
-	ktest_report(run, m->name, ok, NULL);
+		kprintf("    # user: %s: %s\n", m->spec.name, why);
+	ktest_report(run, m->spec.name, ok, NULL);
 	ipc_kobject_destroy(m->bootstrap); /* before the task can go: it names it */
 	m->bootstrap = NULL;
 	if (m->task)
@@ -294,7 +180,7 @@ static unsigned bs_ncases(void)
 
 static bool bs_same_group(const struct bs_module *a, const struct bs_module *b)
 {
-	return a->group && b->group && strcmp(a->group, b->group) == 0;
+	return a->spec.group && b->spec.group && strcmp(a->spec.group, b->spec.group) == 0;
 }
 
 static void bs_run_user_suite(struct ktest_run *run)
@@ -312,11 +198,11 @@ static void bs_run_user_suite(struct ktest_run *run)
 		bs_parse(&mods[i], &m[i]);
 
 	for (unsigned i = 0, j; i < n; i = j) {
-		uint64_t timeout = m[i].timeout_ns;
+		uint64_t timeout = (uint64_t)m[i].spec.timeout_s * 1000000000ull;
 
 		for (j = i + 1; j < n && bs_same_group(&m[i], &m[j]); j++)
-			if (m[j].timeout_ns > timeout)
-				timeout = m[j].timeout_ns;
+			if ((uint64_t)m[j].spec.timeout_s * 1000000000ull > timeout)
+				timeout = (uint64_t)m[j].spec.timeout_s * 1000000000ull;
 		bool together = j - i > 1;
 
 		for (unsigned k = i; k < j; k++)
@@ -350,16 +236,16 @@ void bootstrap_init(void)
 static void bs_report(struct bs_module *m)
 {
 	if (m->start_kr != KERN_SUCCESS) {
-		kprintf("bootstrap: cannot start %s: %s\n", m->name,
-		        m->error ? m->error : mach_error_name(m->start_kr));
+		kprintf("bootstrap: cannot start %s: %s\n", m->spec.name,
+		        m->spec.error ? m->spec.error : mach_error_name(m->start_kr));
 		return;
 	}
 	task_wait(m->task, 0);
 	if (m->task->end == TASK_EXITED)
-		kprintf("bootstrap: task %s exited with status %d\n", m->name,
+		kprintf("bootstrap: task %s exited with status %d\n", m->spec.name,
 		        m->task->exit_status);
 	else
-		kprintf("bootstrap: task %s was killed (%s)\n", m->name, m->task->kill_kind);
+		kprintf("bootstrap: task %s was killed (%s)\n", m->spec.name, m->task->kill_kind);
 }
 
 /*
@@ -424,8 +310,8 @@ static void bs_mach_main(const struct multiboot_module *mods, unsigned n)
 		machine_exit(MACHINE_EXIT_FAILURE);
 	}
 	bs_parse(&mods[0], m);
-	m->start_kr =
-	    m->error ? KERN_INVALID_ARGUMENT : task_create(bs_basename(m->argv[0]), &m->task);
+	m->start_kr = m->spec.error ? KERN_INVALID_ARGUMENT
+	                            : task_create(modspec_basename(m->spec.argv[0]), &m->task);
 	if (m->start_kr == KERN_SUCCESS) {
 		ipc_task_set_special(m->task, TASK_HOST_PRIV_PORT, ipc_host_priv_port());
 		m->bootstrap = ipc_kobject_alloc(IKOT_BOOTSTRAP, m->task); /* its exit status */
@@ -436,19 +322,20 @@ static void bs_mach_main(const struct multiboot_module *mods, unsigned n)
 	if (m->start_kr == KERN_SUCCESS)
 		m->start_kr = bs_mach_map_modules(m->task->map, mods, n);
 	if (m->start_kr == KERN_SUCCESS)
-		m->start_kr = elf_stack_setup(m->task->map, m->argc, m->argv, &sp, &uargv);
+		m->start_kr =
+		    elf_stack_setup(m->task->map, m->spec.argc, m->spec.argv, &sp, &uargv);
 	if (m->start_kr == KERN_SUCCESS)
 		m->start_kr =
-		    task_thread_create(m->task, entry, sp, (uint64_t)m->argc, uargv, NULL);
+		    task_thread_create(m->task, entry, sp, (uint64_t)m->spec.argc, uargv, NULL);
 	if (m->start_kr != KERN_SUCCESS) {
-		kprintf("bootstrap: boot=mach: cannot start %s: %s\n", m->name,
-		        m->error ? m->error : mach_error_name(m->start_kr));
+		kprintf("bootstrap: boot=mach: cannot start %s: %s\n", m->spec.name,
+		        m->spec.error ? m->spec.error : mach_error_name(m->start_kr));
 		machine_exit(MACHINE_EXIT_FAILURE);
 	}
 	task_wait(m->task, 0);
 	bool ok = m->task->end == TASK_EXITED && m->task->exit_status == 0;
 
-	kprintf("bootstrap: boot=mach: %s ended (%s %d) without host_reboot\n", m->name,
+	kprintf("bootstrap: boot=mach: %s ended (%s %d) without host_reboot\n", m->spec.name,
 	        m->task->end == TASK_EXITED ? "exit status" : m->task->kill_kind,
 	        m->task->exit_status);
 	machine_exit(ok ? MACHINE_EXIT_SUCCESS : MACHINE_EXIT_FAILURE);
@@ -476,10 +363,12 @@ void bootstrap_main(void)
 	for (unsigned i = 0; i < n; i++) {
 		bs_parse(&mods[i], &m[i]);
 		if (i == 0)
-			m[i].priv = true; /* the bootstrap task holds the privileged host port */
+			m[i].spec.priv =
+			    true; /* the bootstrap task holds the privileged host port */
 		bs_start(&m[i], "", false);
 		if (m[i].start_kr == KERN_SUCCESS)
-			kprintf("bootstrap: started %s as task %u\n", m[i].name, m[i].task->id);
+			kprintf("bootstrap: started %s as task %u\n", m[i].spec.name,
+			        m[i].task->id);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		bs_report(&m[i]);

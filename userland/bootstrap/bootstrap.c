@@ -49,29 +49,18 @@
 #include <mach/thread_status.h>
 
 #include "bootstrap.h"
-#include "mach.h"      /* mig-gen/ */
-#include "mach_host.h" /* mig-gen/ */
-#include "mach_port.h" /* mig-gen/ */
+#include "kern/modspec.h" /* shared with the kernel's runner */
+#include "mach.h"         /* mig-gen/ */
+#include "mach_host.h"    /* mig-gen/ */
+#include "mach_port.h"    /* mig-gen/ */
 
-#define BS_NAME_MAX 128
-#define BS_TIMEOUT_DEFAULT_S 30
 #define BS_KILL_WAIT_MS 5000
 #define BS_PREFIX "        " /* a program's KTAP nests under its case */
 #define BS_LINE_MAX 900      /* bytes of output per printed line (mach_print: 1024) */
 
 struct bs_mod {
 	const struct boot_module *bm;
-	char words[BOOT_MODULE_STRING_MAX]; /* the string, words NUL-separated */
-	int argc;
-	const char *argv[BS_ARGC_MAX];
-	char name[BS_NAME_MAX];
-	const char *group; /* NULL: runs alone */
-	int expect_killed;
-	int expect_status;
-	const char *expect_kind; /* NULL: any kind */
-	unsigned timeout_s;
-	int priv;
-	const char *error; /* the module string is malformed */
+	struct modspec spec; /* its module string */
 	/* While it runs. */
 	mach_port_t task, thread, port;
 	int started, done, exited, status, timed_out;
@@ -103,104 +92,15 @@ static uint64_t bs_now_ms(void)
 	return (uint64_t)t.seconds * 1000 + (uint64_t)t.microseconds / 1000;
 }
 
-static const char *bs_basename(const char *path)
-{
-	const char *b = path;
-
-	for (const char *p = path; *p; p++)
-		if (*p == '/')
-			b = p + 1;
-	return b;
-}
-
-static int bs_parse_int(const char *s, long *v)
-{
-	char *end;
-
-	if (!*s)
-		return 0;
-	*v = strtol(s, &end, 10);
-	return *end == '\0' && *v > -100000000 && *v < 100000000;
-}
-
-/* A runner option (key=value with a known key)?  Applies it and returns 1. */
-static int bs_option(struct bs_mod *m, char *w)
-{
-	long v;
-
-	if (strncmp(w, "expect=", 7) == 0) {
-		const char *e = w + 7;
-
-		if (strncmp(e, "exit:", 5) == 0 && bs_parse_int(e + 5, &v)) {
-			m->expect_killed = 0;
-			m->expect_status = (int)v;
-		} else if (strcmp(e, "killed") == 0) {
-			m->expect_killed = 1;
-			m->expect_kind = NULL;
-		} else if (strncmp(e, "killed:", 7) == 0 && e[7]) {
-			m->expect_killed = 1;
-			m->expect_kind = e + 7;
-		} else {
-			m->error = "bad expect= (exit:N, killed or killed:KIND)";
-		}
-		return 1;
-	}
-	if (strncmp(w, "group=", 6) == 0) {
-		m->group = w[6] ? w + 6 : NULL;
-		return 1;
-	}
-	if (strncmp(w, "priv=", 5) == 0) {
-		if (strcmp(w + 5, "0") == 0 || strcmp(w + 5, "1") == 0)
-			m->priv = w[5] == '1';
-		else
-			m->error = "bad priv= (0 or 1)";
-		return 1;
-	}
-	if (strncmp(w, "timeout=", 8) == 0) {
-		if (bs_parse_int(w + 8, &v) && v > 0)
-			m->timeout_s = (unsigned)v;
-		else
-			m->error = "bad timeout= (seconds)";
-		return 1;
-	}
-	return 0;
-}
-
 static void bs_parse(const struct boot_module *bm, struct bs_mod *m)
 {
+	char string[sizeof(bm->string) + 1];
+
 	memset(m, 0, sizeof(*m));
 	m->bm = bm;
-	m->timeout_s = BS_TIMEOUT_DEFAULT_S;
-	memcpy(m->words, bm->string, sizeof(m->words));
-	m->words[sizeof(m->words) - 1] = '\0';
-	for (char *p = m->words; *p;) {
-		while (*p == ' ' || *p == '\t')
-			*p++ = '\0';
-		if (!*p)
-			break;
-		char *w = p;
-
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (*p)
-			*p++ = '\0';
-		if (m->argc > 0 && bs_option(m, w))
-			continue;
-		if (m->argc == BS_ARGC_MAX) {
-			m->error = "too many arguments";
-			break;
-		}
-		m->argv[m->argc++] = w;
-	}
-	if (m->argc == 0) {
-		m->argv[m->argc++] = "module";
-		m->error = "empty module string";
-	}
-
-	size_t n = strlcpy(m->name, bs_basename(m->argv[0]), sizeof(m->name));
-
-	for (int i = 1; i < m->argc && n < sizeof(m->name); i++)
-		n += snprintf(m->name + n, sizeof(m->name) - n, " %s", m->argv[i]);
+	memcpy(string, bm->string, sizeof(bm->string));
+	string[sizeof(bm->string)] = '\0';
+	modspec_parse(&m->spec, string);
 }
 
 static int bs_kr(struct bs_mod *m, kern_return_t kr, const char *what)
@@ -217,8 +117,8 @@ static void bs_start(struct bs_mod *m)
 	struct bs_start st;
 	struct x86_64_thread_state ts;
 
-	if (m->error) {
-		snprintf(m->why, sizeof(m->why), "bad module string: %s", m->error);
+	if (m->spec.error) {
+		snprintf(m->why, sizeof(m->why), "bad module string: %s", m->spec.error);
 		return;
 	}
 	if (!bs_kr(m, task_create(bs_self, FALSE, &m->task), "task_create"))
@@ -238,17 +138,17 @@ static void bs_start(struct bs_mod *m)
 	          "task_set_special_port bootstrap") &&
 	    bs_kr(m, task_set_special_port(m->task, TASK_CONSOLE_PORT, m->port),
 	          "task_set_special_port console");
-	if (ok && m->priv)
+	if (ok && m->spec.priv)
 		ok = bs_kr(m, task_set_special_port(m->task, TASK_HOST_PRIV_PORT, bs_host_priv),
 		           "task_set_special_port host_priv");
-	if (ok && bs_load(m->task, (const void *)m->bm->addr, m->bm->size, m->argc, m->argv, &st,
-	                  m->why, sizeof(m->why)) != 0)
+	if (ok && bs_load(m->task, (const void *)m->bm->addr, m->bm->size, m->spec.argc,
+	                  m->spec.argv, &st, m->why, sizeof(m->why)) != 0)
 		ok = 0;
 	ok = ok && bs_kr(m, thread_create(m->task, &m->thread), "thread_create");
 	memset(&ts, 0, sizeof(ts));
 	ts.rip = st.entry;
 	ts.rsp = st.rsp;
-	ts.rdi = (uint64_t)m->argc;
+	ts.rdi = (uint64_t)m->spec.argc;
 	ts.rsi = st.argv;
 	ok = ok && bs_kr(m,
 	                 thread_set_state(m->thread, x86_64_THREAD_STATE, (thread_state_t)&ts,
@@ -329,26 +229,28 @@ static int bs_verdict(const struct bs_mod *m, char *why, size_t len)
 		return 0;
 	}
 	if (m->timed_out) {
-		snprintf(why, len, "timed out after %u s", m->timeout_s);
+		snprintf(why, len, "timed out after %u s", m->spec.timeout_s);
 		return 0;
 	}
 	bs_kill_kind(m, kind, sizeof(kind));
-	if (m->exited && m->expect_killed) {
+	if (m->exited && m->spec.expect_killed) {
 		snprintf(why, len, "exited with status %d, expected killed%s%s", m->status,
-		         m->expect_kind ? ":" : "", m->expect_kind ? m->expect_kind : "");
+		         m->spec.expect_kind ? ":" : "",
+		         m->spec.expect_kind ? m->spec.expect_kind : "");
 		return 0;
 	}
-	if (m->exited && m->status != m->expect_status) {
+	if (m->exited && m->status != m->spec.expect_status) {
 		snprintf(why, len, "exited with status %d, expected %d", m->status,
-		         m->expect_status);
+		         m->spec.expect_status);
 		return 0;
 	}
-	if (!m->exited && !m->expect_killed) {
-		snprintf(why, len, "killed (%s), expected exit status %d", kind, m->expect_status);
+	if (!m->exited && !m->spec.expect_killed) {
+		snprintf(why, len, "killed (%s), expected exit status %d", kind,
+		         m->spec.expect_status);
 		return 0;
 	}
-	if (!m->exited && m->expect_kind && strcmp(kind, m->expect_kind) != 0) {
-		snprintf(why, len, "killed (%s), expected killed:%s", kind, m->expect_kind);
+	if (!m->exited && m->spec.expect_kind && strcmp(kind, m->spec.expect_kind) != 0) {
+		snprintf(why, len, "killed (%s), expected killed:%s", kind, m->spec.expect_kind);
 		return 0;
 	}
 	return 1;
@@ -451,8 +353,8 @@ static int bs_finish(struct bs_mod *m, unsigned index)
 
 	bs_flush(m, 1);
 	if (!ok)
-		bs_print("    # user: %s: %s\n", m->name, why);
-	bs_print("    %sok %u %s\n", ok ? "" : "not ", index, m->name);
+		bs_print("    # user: %s: %s\n", m->spec.name, why);
+	bs_print("    %sok %u %s\n", ok ? "" : "not ", index, m->spec.name);
 	if (MACH_PORT_VALID(m->port))
 		mach_port_destroy(bs_self, m->port);
 	if (MACH_PORT_VALID(m->thread))
@@ -474,7 +376,7 @@ static int bs_finish(struct bs_mod *m, unsigned index)
 
 static int bs_same_group(const struct bs_mod *a, const struct bs_mod *b)
 {
-	return a->group && b->group && strcmp(a->group, b->group) == 0;
+	return a->spec.group && b->spec.group && strcmp(a->spec.group, b->spec.group) == 0;
 }
 
 /* The modules' table, if the kernel gave us one (boot=mach). */
@@ -541,11 +443,11 @@ int main(void)
 	bs_print("    # Subtest: user\n");
 	bs_print("    1..%u\n", n);
 	for (unsigned i = 0, j; i < n; i = j) {
-		unsigned timeout = m[i].timeout_s;
+		unsigned timeout = m[i].spec.timeout_s;
 
 		for (j = i + 1; j < n && bs_same_group(&m[i], &m[j]); j++)
-			if (m[j].timeout_s > timeout)
-				timeout = m[j].timeout_s;
+			if (m[j].spec.timeout_s > timeout)
+				timeout = m[j].spec.timeout_s;
 		for (unsigned k = i; k < j; k++)
 			bs_start(&m[k]);
 		bs_wait(&m[i], j - i, bs_now_ms() + (uint64_t)timeout * 1000, j - i == 1);
