@@ -141,6 +141,32 @@ static time_value_t tt_time(uint64_t ns)
 		               .microseconds = (integer_t)(ns % 1000000000ull / 1000) };
 }
 
+/* Applies op to the task named by a task port: the shape of several routines. */
+static kern_return_t tt_on_task(mach_port_t name, kern_return_t (*op)(struct task *))
+{
+	struct task *task = ipc_tt_task(name);
+
+	if (task == NULL)
+		return KERN_INVALID_ARGUMENT;
+	kern_return_t kr = op(task);
+
+	task_deallocate(task);
+	return kr;
+}
+
+/* The same for a user thread named by a thread port. */
+static kern_return_t tt_on_thread(mach_port_t name, kern_return_t (*op)(struct thread *))
+{
+	struct thread *t = tt_user_thread(name);
+
+	if (t == NULL)
+		return KERN_INVALID_ARGUMENT;
+	kern_return_t kr = op(t);
+
+	thread_deallocate(t);
+	return kr;
+}
+
 kern_return_t S_task_create(mach_port_t target_task, boolean_t inherit_memory,
                             mach_port_t *child_task)
 {
@@ -171,14 +197,7 @@ kern_return_t S_task_create(mach_port_t target_task, boolean_t inherit_memory,
 
 kern_return_t S_task_terminate(mach_port_t target_task)
 {
-	struct task *task = ipc_tt_task(target_task);
-
-	if (task == NULL)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = task_terminate(task);
-
-	task_deallocate(task);
-	return kr;
+	return tt_on_task(target_task, task_terminate);
 }
 
 /* task's threads that have not terminated, referenced, into a kalloc'd array (*n). */
@@ -281,26 +300,12 @@ kern_return_t S_task_info(mach_port_t target_task, int flavor, task_info_t task_
 
 kern_return_t S_task_suspend(mach_port_t target_task)
 {
-	struct task *task = ipc_tt_task(target_task);
-
-	if (task == NULL)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = task_suspend(task);
-
-	task_deallocate(task);
-	return kr;
+	return tt_on_task(target_task, task_suspend);
 }
 
 kern_return_t S_task_resume(mach_port_t target_task)
 {
-	struct task *task = ipc_tt_task(target_task);
-
-	if (task == NULL)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = task_resume(task);
-
-	task_deallocate(task);
-	return kr;
+	return tt_on_task(target_task, task_resume);
 }
 
 kern_return_t S_task_get_special_port(mach_port_t task_name, int which_port,
@@ -376,14 +381,7 @@ kern_return_t S_task_set_special_port(mach_port_t task_name, int which_port,
 
 kern_return_t S_thread_terminate(mach_port_t target_thread)
 {
-	struct thread *t = tt_user_thread(target_thread);
-
-	if (t == NULL)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = thread_terminate_request(t);
-
-	thread_deallocate(t);
-	return kr;
+	return tt_on_thread(target_thread, thread_terminate_request);
 }
 
 kern_return_t S_thread_get_state(mach_port_t target_thread, int flavor, thread_state_t old_state,
@@ -492,26 +490,12 @@ kern_return_t S_thread_create(mach_port_t parent_task, mach_port_t *child_thread
 
 kern_return_t S_thread_suspend(mach_port_t target_thread)
 {
-	struct thread *t = tt_user_thread(target_thread);
-
-	if (t == NULL)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = thread_suspend(t);
-
-	thread_deallocate(t);
-	return kr;
+	return tt_on_thread(target_thread, thread_suspend);
 }
 
 kern_return_t S_thread_resume(mach_port_t target_thread)
 {
-	struct thread *t = tt_user_thread(target_thread);
-
-	if (t == NULL)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = thread_resume(t);
-
-	thread_deallocate(t);
-	return kr;
+	return tt_on_thread(target_thread, thread_resume);
 }
 
 /* Ends the thread's wait in the kernel: mach_msg returns MACH_*_INTERRUPTED. */
