@@ -223,15 +223,8 @@ int main(int argc, char **argv)
 			return MP_EXIT_USAGE;
 		}
 	}
-	rc = mp_load_args(&s, argc, argv, optind, prog, quiet);
-	if (rc == -2)
+	if (mp_load_args(&s, argc, argv, optind, prog, quiet) < 0)
 		return MP_EXIT_USAGE;
-	if (rc < 0) {
-		fprintf(stderr, "%s: %s: cannot decode: %s; nothing written\n", prog, s.name,
-		        s.io_error ? "read error" : "out of memory");
-		mp_free(&s);
-		return MP_EXIT_USAGE;
-	}
 	f = mp_out_open(&o, out, prog);
 	if (!f) {
 		mp_free(&s);

@@ -506,15 +506,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: --stats-json needs a file of its own\n", prog);
 		return MP_EXIT_USAGE;
 	}
-	rc = mp_load_args(&s, argc, argv, optind, prog, quiet);
-	if (rc == -2)
+	if (mp_load_args(&s, argc, argv, optind, prog, quiet) < 0)
 		return MP_EXIT_USAGE;
-	if (rc < 0) {
-		fprintf(stderr, "%s: %s: cannot decode: %s; nothing written\n", prog, s.name,
-		        s.io_error ? "read error" : "out of memory");
-		mp_free(&s);
-		return MP_EXIT_USAGE;
-	}
 	fh = mp_out_open(&oh, out, prog);
 	if (fh && sj && !(fj = mp_out_open(&oj, sj, prog)))
 		mp_out_close(&oh, false, prog);

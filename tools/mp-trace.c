@@ -592,11 +592,10 @@ int main(int argc, char **argv)
 			return MP_EXIT_USAGE;
 		}
 	}
-	rc = mp_load_args(&s, argc, argv, optind, prog, quiet);
-	if (rc == -2)
+	if (mp_load_args(&s, argc, argv, optind, prog, quiet) < 0)
 		return MP_EXIT_USAGE;
 	t.s = &s;
-	if (rc < 0 || tr_build(&t) < 0) {
+	if (tr_build(&t) < 0) {
 		fprintf(stderr, "%s: %s: cannot convert: %s; nothing written\n", prog, s.name,
 		        s.io_error ? "read error" : "out of memory");
 		rc = MP_EXIT_USAGE;

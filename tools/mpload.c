@@ -719,17 +719,23 @@ int mp_load_args(struct mp_stream *s, int argc, char **argv, int optind, const c
 	if (argc - optind > 1) {
 		fprintf(stderr, "%s: one input at most (got %d); see %s --help\n", prog,
 		        argc - optind, prog);
-		return -2;
+		return -1;
 	}
 	f = std ? stdin : fopen(in, "rb");
 	if (!f) {
 		fprintf(stderr, "%s: cannot read %s: %s\n", prog, in, strerror(errno));
-		return -2;
+		return -1;
 	}
 	rc = mp_load(s, f, std ? "<stdin>" : in, prog, quiet ? NULL : stderr);
 	if (f != stdin)
 		fclose(f);
-	return rc;
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: cannot decode: %s; nothing written\n", prog, s->name,
+		        s->io_error ? "read error" : "out of memory");
+		mp_free(s);
+		return -1;
+	}
+	return 0;
 }
 
 uint64_t mp_rec_start(const struct mp_stream *s, const struct perf_record *r)

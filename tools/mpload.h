@@ -125,9 +125,10 @@ const struct mp_task *mp_task_of(const struct mp_stream *s, uint32_t id);
 
 /*
  * mp_load_args - the tools' one input: argv[optind] if there is one ("-" or
- * none is stdin), decoded into s with mp_load.  Returns mp_load's result,
- * or -2 after saying why when there is more than one input or it cannot
- * be opened (s is then untouched).
+ * none is stdin), decoded into s with mp_load.  Returns 0 with s loaded
+ * (check mp_complete()), or -1 after saying why when there is more than
+ * one input, it cannot be opened, or it cannot be decoded (a read error,
+ * out of memory); s then holds nothing to free.
  */
 int mp_load_args(struct mp_stream *s, int argc, char **argv, int optind, const char *prog,
                  bool quiet);
