@@ -18,6 +18,7 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,67 @@ def cmd_drain(args):
     return 0
 
 
+def symbols(elf):
+    """(addresses, names) of elf's text symbols, sorted (nm -n)."""
+    out = subprocess.run(["nm", "-n", elf], capture_output=True, text=True, check=True).stdout
+    addrs, names = [], []
+    for ln in out.splitlines():
+        f = ln.split()
+        if len(f) == 3 and f[1] in "tTwW":
+            addrs.append(int(f[0], 16))
+            names.append(f[2])
+    return addrs, names
+
+
+def cmd_profile(args):
+    """One operation's instructions by function, from QEMU's per-instruction trace."""
+    import bisect
+    import collections
+    elf = "tests/user/bench-ipc.elf"
+    ksyms = symbols(os.path.join(build(), "machperf.elf"))
+    usyms = symbols(os.path.join(build(), elf))
+    marker = usyms[0][usyms[1].index("bi_marker")]
+    tmp = tempfile.mkdtemp(prefix="machperf-profile-")
+    fifo = os.path.join(tmp, "trace")
+    os.mkfifo(fifo)
+    cmd = [args.qemu] + QEMU_FLAGS + ICOUNT + [
+        "-serial", "file:" + os.path.join(tmp, "serial.log"), "-kernel", "machperf",
+        "-initrd", "%s icount 1 only=%s" % (elf, args.name),
+        "-singlestep", "-d", "exec,nochain", "-D", fifo]
+    print("== profile %s: %s" % (args.name, " ".join(shlex.quote(c) for c in cmd)), flush=True)
+    q = subprocess.Popen(cmd, cwd=build(), stdin=subprocess.DEVNULL)
+    counts = collections.Counter()
+    seen = 0
+    with open(fifo, "rb") as f:
+        for ln in f:
+            i = ln.find(b"[")
+            if i < 0 or len(ln) < i + 34 or ln[i + 17:i + 18] != b"/":
+                continue
+            pc = int(ln[i + 18:i + 34], 16)
+            if pc == marker:  # bi_marker is one instruction (ret)
+                seen += 1
+                if seen == 2:  # the second call: the operation is done
+                    break
+            elif seen == 1:
+                counts[pc] += 1
+    q.kill()
+    q.wait()
+    shutil.rmtree(tmp)
+    if seen < 2:
+        print("profile: the markers were not both reached", file=sys.stderr)
+        return 1
+    byfn = collections.Counter()
+    for pc, n in counts.items():
+        addrs, names = ksyms if pc >= 1 << 47 else usyms
+        j = bisect.bisect_right(addrs, pc) - 1
+        byfn[names[j] if j >= 0 else hex(pc)] += n
+    total = sum(byfn.values())
+    print("profile: %d instructions between the markers" % total)
+    for name, n in byfn.most_common(args.top):
+        print("%8d  %5.1f%%  %s" % (n, 100.0 * n / total, name))
+    return 0
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="bench.py", description=__doc__.splitlines()[0])
     ap.add_argument("--qemu", default=os.environ.get("QEMU", "qemu-system-x86_64"))
@@ -168,6 +230,10 @@ def main(argv):
     p = sub.add_parser("drain")
     p.add_argument("-s", "--seconds", type=int, default=5)
     p.set_defaults(fn=cmd_drain)
+    p = sub.add_parser("profile")
+    p.add_argument("name", help="an operation of bench-ipc (null_self_rtt, vm_alloc_dealloc ...)")
+    p.add_argument("-n", "--top", type=int, default=40)
+    p.set_defaults(fn=cmd_profile)
     args = ap.parse_args(argv)
     return args.fn(args)
 
