@@ -281,8 +281,8 @@ static void kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
 }
 
 /*
- * One static pair of request and reply buffers, for the dispatch that
- * finds them free (a nested or concurrent dispatch, or a bigger request,
+ * One static request and one static reply buffer, for the call that
+ * finds them free (a nested or concurrent call, or a bigger request,
  * uses kalloc): a multi-page reply buffer taken and given back per RPC
  * cost ~2,900 instructions (docs/benchmarks.md).
  */
@@ -296,7 +296,89 @@ static union {
 	mach_msg_header_t h;
 	uint8_t b[IPC_KOBJECT_REPLY_MAX];
 } kobject_out;
-static bool kobject_bufs_busy; /* [a] */
+static bool kobject_in_busy, kobject_out_busy; /* [a] */
+
+static mach_msg_header_t *kobject_in_get(mach_msg_size_t size)
+{
+	if (size <= KOBJECT_IN_MAX &&
+	    !__atomic_exchange_n(&kobject_in_busy, true, __ATOMIC_ACQUIRE))
+		return &kobject_in.h;
+	return kalloc(size);
+}
+
+static void kobject_in_put(mach_msg_header_t *in)
+{
+	if (in == &kobject_in.h)
+		__atomic_store_n(&kobject_in_busy, false, __ATOMIC_RELEASE);
+	else
+		kfree(in);
+}
+
+static mach_msg_header_t *kobject_out_get(void)
+{
+	if (!__atomic_exchange_n(&kobject_out_busy, true, __ATOMIC_ACQUIRE))
+		return &kobject_out.h;
+	return kalloc(IPC_KOBJECT_REPLY_MAX);
+}
+
+static void kobject_out_put(mach_msg_header_t *out)
+{
+	if (out == &kobject_out.h)
+		__atomic_store_n(&kobject_out_busy, false, __ATOMIC_RELEASE);
+	else
+		kfree(out);
+}
+
+/* Runs port's servers on in until one knows its id; else the MIG_BAD_ID reply. */
+static void kobject_demux(struct ipc_port *port, mach_msg_header_t *in, mach_msg_header_t *out)
+{
+	ipc_kobject_demux_t demux[IPC_KOBJECT_DEMUX_MAX];
+	unsigned long f = ipc_lock();
+
+	memcpy(demux, ipc_demux[port->kotype], sizeof(demux));
+	ipc_unlock(f);
+	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX && demux[i]; i++) {
+		memset(out, 0, sizeof(mig_reply_header_t));
+		if (demux[i](in, out))
+			return;
+	}
+	kobject_bad_id(in, out);
+}
+
+/* The reply's RetCode (KERN_SUCCESS for a complex reply, which has no room for a failure). */
+static kern_return_t kobject_retcode(const mach_msg_header_t *out)
+{
+	if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
+	    out->msgh_size >= sizeof(mig_reply_header_t))
+		return ((const mig_reply_header_t *)out)->RetCode;
+	return KERN_SUCCESS;
+}
+
+/* The reply in out (its rights named in the kernel space) copied in as a kmsg, or NULL. */
+static struct ipc_kmsg *kobject_reply_kmsg(mach_msg_header_t *out)
+{
+	struct ipc_io io = { .space = ipc_space_kernel, .map = NULL, .kern = true };
+	struct ipc_kmsg *reply = NULL;
+	unsigned long f;
+
+	kobject_reply_moves(out);
+	mach_msg_return_t mr = ipc_kmsg_get(&io, (uintptr_t)out, out->msgh_size, &reply);
+
+	if (mr == MACH_MSG_SUCCESS)
+		mr = ipc_kmsg_copyin(&io, reply);
+	else {
+		f = ipc_lock();
+		kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
+		ipc_unlock(f);
+	}
+	if (mr == MACH_SEND_INVALID_HEADER || mr == MACH_SEND_INVALID_DEST ||
+	    mr == MACH_SEND_INVALID_REPLY) {
+		f = ipc_lock();
+		kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
+		ipc_unlock(f);
+	}
+	return mr == MACH_MSG_SUCCESS ? reply : NULL;
+}
 
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
 {
@@ -310,73 +392,121 @@ struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
 {
 	struct ipc_kmsg *reply = NULL;
 	struct ipc_io io = { .space = ipc_space_kernel, .map = NULL, .kern = true };
-	mach_msg_size_t size = kmsg->size;
-	bool statics = size <= KOBJECT_IN_MAX &&
-	               !__atomic_exchange_n(&kobject_bufs_busy, true, __ATOMIC_ACQUIRE);
-	mach_msg_header_t *in = statics ? &kobject_in.h : kalloc(size),
-	                  *out = statics ? &kobject_out.h : kalloc(IPC_KOBJECT_REPLY_MAX);
-	ipc_kobject_demux_t demux[IPC_KOBJECT_DEMUX_MAX];
-	unsigned long f;
+	mach_msg_header_t *in = kobject_in_get(kmsg->size), *out = kobject_out_get();
+	struct ipc_port *port = kmsg->remote;
 
 	if (in == NULL || out == NULL) {
-		kfree(in);
-		kfree(out);
+		if (in)
+			kobject_in_put(in);
+		if (out)
+			kobject_out_put(out);
 		ipc_kmsg_destroy_unlocked(kmsg); /* the reply right's notification says it failed */
 		return NULL;
 	}
-	f = ipc_lock();
-	enum ipc_kotype type = kmsg->remote->kotype;
+	unsigned long f = ipc_lock();
 
-	memcpy(demux, ipc_demux[type], sizeof(demux));
+	ipc_port_reference(port); /* the kmsg's right goes to the kernel space */
 	ipc_unlock(f);
 	ipc_kmsg_copyout(&io, kmsg, (uintptr_t)in, 0, false);
-
-	bool handled = false;
-
-	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX && demux[i] && !handled; i++) {
-		memset(out, 0, sizeof(mig_reply_header_t));
-		handled = demux[i](in, out);
-	}
-	if (!handled)
-		kobject_bad_id(in, out);
+	kobject_demux(port, in, out);
 	f = ipc_lock();
+	ipc_port_release(port);
 	kobject_release_name(in->msgh_local_port, MACH_MSGH_BITS_LOCAL(in->msgh_bits));
 	ipc_unlock(f);
 
-	kern_return_t rc = KERN_SUCCESS;
+	kern_return_t rc = kobject_retcode(out);
 
-	if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
-	    out->msgh_size >= sizeof(mig_reply_header_t))
-		rc = ((mig_reply_header_t *)out)->RetCode;
 	if (rc != KERN_SUCCESS && rc != MIG_NO_REPLY)
 		kobject_destroy_body(in);
-	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port)) {
-		kobject_reply_moves(out);
-		mach_msg_return_t mr = ipc_kmsg_get(&io, (uintptr_t)out, out->msgh_size, &reply);
-
-		if (mr == MACH_MSG_SUCCESS)
-			mr = ipc_kmsg_copyin(&io, reply);
-		else {
-			f = ipc_lock();
-			kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
-			ipc_unlock(f);
-		}
-		if (mr == MACH_SEND_INVALID_HEADER || mr == MACH_SEND_INVALID_DEST ||
-		    mr == MACH_SEND_INVALID_REPLY) {
-			f = ipc_lock();
-			kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
-			ipc_unlock(f);
-		}
-		if (mr != MACH_MSG_SUCCESS)
-			reply = NULL;
-	}
-	if (statics) {
-		__atomic_store_n(&kobject_bufs_busy, false, __ATOMIC_RELEASE);
-	} else {
-		kfree(in);
-		kfree(out);
-	}
+	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
+		reply = kobject_reply_kmsg(out);
+	kobject_in_put(in);
+	kobject_out_put(out);
 	return reply;
+}
+
+/* [i] A send-once right to port made and destroyed at once: its notification says no reply. */
+static void kobject_no_reply(struct ipc_port *port)
+{
+	ipc_right_release(ipc_port_make_send_once(port), MACH_MSG_TYPE_PORT_SEND_ONCE);
+}
+
+struct ipc_port *ipc_kobject_port(mach_port_name_t name)
+{
+	if (name == IPC_KOBJECT_NAME_TARGET)
+		return thread_current()->ith_kcall;
+	struct ipc_entry *e = ipc_entry_lookup(ipc_space_kernel, name);
+
+	return e && (e->type & MACH_PORT_TYPE_SEND_RIGHTS) ? e->object : NULL;
+}
+
+mach_msg_header_t *ipc_kobject_call(struct ipc_port *port, mach_msg_header_t *in,
+                                    mach_msg_size_t size, struct ipc_port *reply_port,
+                                    struct ipc_kmsg **kmsg)
+{
+	struct thread *self = thread_current();
+	struct ipc_port *outer = self->ith_kcall; /* a call made by a server routine */
+	mach_msg_header_t *out = kobject_out_get();
+	unsigned long f;
+
+	*kmsg = NULL;
+	if (out == NULL) {
+		f = ipc_lock();
+		kobject_no_reply(reply_port);
+		ipc_unlock(f);
+		return NULL;
+	}
+	/* The header as a receive from the kernel space would have written it. */
+	in->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND);
+	in->msgh_size = size;
+	in->msgh_remote_port_do_not_use = IPC_KOBJECT_NAME_REPLY;
+	in->msgh_protected_payload = IPC_KOBJECT_NAME_TARGET;
+	in->msgh_seqno = 0;
+	self->ith_kcall = port;
+	kobject_demux(port, in, out);
+	self->ith_kcall = outer;
+
+	kern_return_t rc = kobject_retcode(out);
+
+	if (rc != MIG_NO_REPLY && out->msgh_remote_port == IPC_KOBJECT_NAME_REPLY) {
+		if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
+		    MACH_MSGH_BITS_REMOTE(out->msgh_bits) == MACH_MSG_TYPE_MOVE_SEND_ONCE &&
+		    MACH_MSGH_BITS_LOCAL(out->msgh_bits) == 0 &&
+		    out->msgh_size >= sizeof(mach_msg_header_t) && !(out->msgh_size & 3) &&
+		    out->msgh_size <= IPC_KOBJECT_REPLY_MAX)
+			return out;
+		*kmsg = ipc_kobject_call_kmsg(out, reply_port);
+	} else {
+		f = ipc_lock();
+		kobject_no_reply(reply_port);
+		ipc_unlock(f);
+		if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
+			*kmsg = kobject_reply_kmsg(out); /* to some other right the server made */
+	}
+	kobject_out_put(out);
+	return NULL;
+}
+
+struct ipc_kmsg *ipc_kobject_call_kmsg(mach_msg_header_t *out, struct ipc_port *reply_port)
+{
+	mach_port_name_t name;
+	unsigned long f = ipc_lock();
+
+	if (ipc_right_copyout(ipc_space_kernel, ipc_port_make_send_once(reply_port),
+	                      MACH_MSG_TYPE_PORT_SEND_ONCE, &name) != KERN_SUCCESS)
+		name = MACH_PORT_NULL; /* the right was destroyed: the caller hears of it */
+	ipc_unlock(f);
+	if (!MACH_PORT_VALID(name)) {
+		kobject_destroy_body(out);
+		return NULL;
+	}
+	out->msgh_remote_port_do_not_use = name;
+	return kobject_reply_kmsg(out);
+}
+
+void ipc_kobject_call_done(mach_msg_header_t *out)
+{
+	kobject_out_put(out);
 }
 
 kern_return_t ipc_task_init(struct task *task)

@@ -56,6 +56,44 @@ void *ipc_kobject_lookup(struct ipc_space *space, mach_port_name_t name, enum ip
 /* Gives space a new send right to port; its name, MACH_PORT_NULL on failure. */
 mach_port_name_t ipc_kobject_send_right(struct ipc_space *space, struct ipc_port *port);
 
+/*
+ * Names in the kernel space that no entry ever has (their indices are
+ * past IPC_SPACE_MAX_ENTRIES): in a request served by
+ * ipc_kobject_call, the request's own port (msgh_local_port as the
+ * server sees it) and the reply right (msgh_remote_port).
+ */
+#define IPC_KOBJECT_NAME_TARGET ((mach_port_name_t)0xfffffe00u)
+#define IPC_KOBJECT_NAME_REPLY ((mach_port_name_t)0xfffffd00u)
+
+/*
+ * [i] The port behind name, a send right in the kernel space as a server
+ * routine sees it (IPC_KOBJECT_NAME_TARGET included), or NULL.  The
+ * caller checks active and kotype.
+ */
+struct ipc_port *ipc_kobject_port(mach_port_name_t name);
+
+/*
+ * The kernel half of mach_msg's RPC fast path (mach_msg.c): serves a
+ * simple request (no COMPLEX bit; in, size bytes, a kernel buffer this
+ * may rewrite) to port, a kernel object the caller holds a reference
+ * on, whose reply right is a send-once right to reply_port that the
+ * caller has not made yet (its MAKE_SEND_ONCE).  Neither right gets a
+ * name in the kernel space: the server sees IPC_KOBJECT_NAME_TARGET and
+ * _REPLY.  Returns the reply when it is simple and goes to the reply
+ * right: the caller writes it to the receiver (the right made and used
+ * up at once) or, when it cannot, turns it into a kmsg with
+ * ipc_kobject_call_kmsg; either way then ipc_kobject_call_done.
+ * Otherwise returns NULL with *kmsg the reply to send (NULL: none; a
+ * send-once right that got no reply was destroyed, as Mach does).
+ */
+mach_msg_header_t *ipc_kobject_call(struct ipc_port *port, mach_msg_header_t *in,
+                                    mach_msg_size_t size, struct ipc_port *reply_port,
+                                    struct ipc_kmsg **kmsg);
+/* ipc_kobject_call's reply as a kmsg with the reply right made; NULL if that failed. */
+struct ipc_kmsg *ipc_kobject_call_kmsg(mach_msg_header_t *out, struct ipc_port *reply_port);
+/* Frees ipc_kobject_call's reply buffer. */
+void ipc_kobject_call_done(mach_msg_header_t *out);
+
 /* From ipc_mqueue_send: handles a message to a kernel object's port. */
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg);
 /*

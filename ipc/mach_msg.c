@@ -32,6 +32,7 @@
 #include "kern/sched.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "vm/vm_copy.h"
 
 #define MS_NS 1000000ull
 
@@ -284,6 +285,200 @@ static struct ipc_kmsg *send_direct(struct ipc_space *space, struct ipc_kmsg *km
 	return NULL;
 }
 
+/* The receive half of mach_msg. */
+static mach_msg_return_t msg_receive(const struct ipc_io *io, uintptr_t msg,
+                                     mach_msg_option_t option, mach_msg_size_t rcv_size,
+                                     mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
+{
+	mach_msg_return_t mr;
+	struct ipc_kmsg *kmsg = NULL;
+	mach_port_seqno_t seqno = 0;
+	mach_msg_size_t needed = 0;
+
+	/* IPC_RECEIVE: the wait and dequeue, timed (the copyout is the receiver's cost). */
+	PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+	                kmsg ? kmsg->size : needed, rcv_name, {
+		                mr = mqueue_receive(io->space, rcv_name, option, rcv_size, timeout,
+		                                    &kmsg, &seqno, &needed);
+	                });
+	if (mr == MACH_RCV_TOO_LARGE) {
+		if (kmsg == NULL) {
+			/* MACH_RCV_LARGE: the message stays; the caller learns its size. */
+			if (rcv_size >= offsetof(mach_msg_header_t, msgh_remote_port))
+				(void)ipc_io_write(io, &needed,
+				                   msg + offsetof(mach_msg_header_t, msgh_size),
+				                   sizeof(needed));
+			return mr;
+		}
+		/* Dequeued and destroyed; the header says what it was. */
+		mach_msg_header_t h = kmsg->msg;
+
+		h.msgh_bits = MACH_MSGH_BITS(0, kmsg->remote_type);
+		h.msgh_remote_port = MACH_PORT_NULL;
+		h.msgh_local_port = rcv_name;
+		h.msgh_seqno = seqno;
+		ipc_kmsg_destroy_unlocked(kmsg);
+		if (rcv_size >= sizeof(h))
+			(void)ipc_io_write(io, &h, msg, sizeof(h));
+		return mr;
+	}
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	return ipc_kmsg_copyout(io, kmsg, msg, seqno, false);
+}
+
+/*
+ * The fast paths of a send-then-receive (GNU Mach has its own in
+ * mach_msg_trap; this one is ours).  A small simple message (no COMPLEX
+ * bit, at most FAST_MAX bytes) sent on a copy-send right is handled on a
+ * copy on the stack: no kmsg, no right moved into or out of a message,
+ * no kernel-space names.  Two shapes qualify:
+ *   - self: no reply right, to a port the caller receives as rcv_name
+ *     that direct_ok accepts, and it fits rcv_size: the message is
+ *     written back as its receive would see it (the send right carried
+ *     and released again cancel out, as a copy-send does);
+ *   - kernel RPC: to a kernel object, the reply right MAKE_SEND_ONCE of
+ *     rcv_name, which direct_ok accepts: ipc_kobject_call serves it here
+ *     and a simple reply that fits is written as received (the reply
+ *     right made and used up at once); any other reply goes the general
+ *     way (a kmsg, handed over or queued) and the general receive
+ *     follows.
+ * The caller sees what the general path gives it, IPC_SEND and
+ * IPC_RECEIVE events included.  Whatever does not qualify is found out
+ * before anything changed, and takes the general path (false).
+ */
+#define FAST_MAX 256
+
+union fast_buf {
+	mach_msg_header_t h;
+	uint8_t b[FAST_MAX];
+};
+
+/* Writes h (size bytes) to msg as a receive on rcv_name with seqno sees it. */
+static mach_msg_return_t fast_copyout(uintptr_t msg, mach_msg_header_t *h, mach_msg_size_t size,
+                                      mach_msg_type_name_t dest_type, mach_port_name_t rcv_name,
+                                      mach_port_seqno_t seqno)
+{
+	h->msgh_bits = MACH_MSGH_BITS(0, dest_type);
+	h->msgh_size = size;
+	h->msgh_remote_port_do_not_use = MACH_PORT_NULL;
+	h->msgh_protected_payload = rcv_name;
+	h->msgh_seqno = seqno;
+	return copyout(h, (void *)msg, size) == KERN_SUCCESS ? MACH_MSG_SUCCESS
+	                                                     : MACH_RCV_INVALID_DATA;
+}
+
+/* The kernel RPC: dest and reply_port are referenced; returns with both released. */
+static mach_msg_return_t fast_kernel_rpc(const struct ipc_io *io, uintptr_t msg,
+                                         mach_msg_header_t *h, mach_msg_size_t send_size,
+                                         mach_msg_option_t option, mach_msg_size_t rcv_size,
+                                         mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
+                                         struct ipc_port *dest, struct ipc_port *reply_port)
+{
+	struct ipc_space *space = io->space;
+	mach_port_name_t dname = h->msgh_remote_port;
+	struct ipc_kmsg *reply = NULL;
+	mach_msg_header_t *out = NULL;
+	mach_port_seqno_t seqno;
+
+	/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
+	PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size,
+	                dname, { out = ipc_kobject_call(dest, h, send_size, reply_port, &reply); });
+
+	unsigned long f = ipc_lock();
+
+	ipc_port_release(dest);
+	if (out && out->msgh_size <= rcv_size && direct_ok(space, reply_port, rcv_name)) {
+		seqno = reply_port->seqno++;
+		ipc_port_release(reply_port);
+		ipc_unlock(f);
+		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+		                out->msgh_size, rcv_name, {});
+		mach_msg_return_t mr = fast_copyout(msg, out, out->msgh_size,
+		                                    MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
+
+		ipc_kobject_call_done(out);
+		return mr;
+	}
+	ipc_unlock(f);
+	if (out) {
+		reply = ipc_kobject_call_kmsg(out, reply_port);
+		ipc_kobject_call_done(out);
+	}
+	f = ipc_lock();
+	if (reply && reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
+	    direct_ok(space, reply_port, rcv_name)) {
+		seqno = reply_port->seqno++;
+		ipc_port_release(reply_port);
+		ipc_unlock(f);
+		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+		                reply->size, rcv_name, {});
+		return ipc_kmsg_copyout(io, reply, msg, seqno, false);
+	}
+	ipc_port_release(reply_port);
+	if (reply) {
+		if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
+			ipc_kmsg_destroy_unlocked(reply);
+	} else {
+		ipc_unlock(f);
+	}
+	return msg_receive(io, msg, option, rcv_size, rcv_name, timeout);
+}
+
+static bool mach_msg_fast(const struct ipc_io *io, uintptr_t msg, mach_msg_option_t option,
+                          mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                          mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
+                          mach_msg_return_t *mrp)
+{
+	union fast_buf buf;
+	mach_msg_header_t *h = &buf.h;
+	struct ipc_space *space = io->space;
+
+	if ((option & ~DIRECT_OPTIONS) || !(option & MACH_RCV_MSG) ||
+	    send_size < sizeof(mach_msg_header_t) || send_size > FAST_MAX || (send_size & 3) ||
+	    copyin((const void *)msg, &buf, send_size) != KERN_SUCCESS)
+		return false;
+	mach_msg_bits_t bits = h->msgh_bits;
+	mach_port_name_t dname = h->msgh_remote_port;
+	bool self = MACH_MSGH_BITS_LOCAL(bits) == 0 && h->msgh_local_port == MACH_PORT_NULL;
+
+	if ((bits & (MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS_UNUSED)) ||
+	    MACH_MSGH_BITS_REMOTE(bits) != MACH_MSG_TYPE_COPY_SEND ||
+	    (!self && (MACH_MSGH_BITS_LOCAL(bits) != MACH_MSG_TYPE_MAKE_SEND_ONCE ||
+	               h->msgh_local_port != rcv_name)))
+		return false;
+
+	unsigned long f = ipc_lock();
+	struct ipc_entry *e = ipc_entry_lookup(space, dname);
+	struct ipc_port *dest = e && (e->type & MACH_PORT_TYPE_SEND) ? e->object : NULL;
+
+	if (dest && self && send_size <= rcv_size && direct_ok(space, dest, rcv_name)) {
+		mach_port_seqno_t seqno = dest->seqno++;
+
+		ipc_unlock(f);
+		PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(),
+		                send_size, dname, {});
+		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+		                send_size, rcv_name, {});
+		*mrp = fast_copyout(msg, h, send_size, MACH_MSG_TYPE_PORT_SEND, rcv_name, seqno);
+		return true;
+	}
+	if (dest && !self && dest->active && dest->kotype != IKOT_NONE &&
+	    (e = ipc_entry_lookup(space, rcv_name)) != NULL && (e->type & MACH_PORT_TYPE_RECEIVE) &&
+	    direct_ok(space, e->object, rcv_name)) {
+		struct ipc_port *reply_port = e->object;
+
+		ipc_port_reference(dest);
+		ipc_port_reference(reply_port);
+		ipc_unlock(f);
+		*mrp = fast_kernel_rpc(io, msg, h, send_size, option, rcv_size, rcv_name, timeout,
+		                       dest, reply_port);
+		return true;
+	}
+	ipc_unlock(f);
+	return false;
+}
+
 mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_option_t option,
                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
                                mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
@@ -337,41 +532,7 @@ mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_
 	}
 	if (!(option & MACH_RCV_MSG))
 		return MACH_MSG_SUCCESS;
-
-	struct ipc_kmsg *kmsg = NULL;
-	mach_port_seqno_t seqno = 0;
-	mach_msg_size_t needed = 0;
-
-	/* IPC_RECEIVE: the wait and dequeue, timed (the copyout is the receiver's cost). */
-	PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
-	                kmsg ? kmsg->size : needed, rcv_name, {
-		                mr = mqueue_receive(io->space, rcv_name, option, rcv_size, timeout,
-		                                    &kmsg, &seqno, &needed);
-	                });
-	if (mr == MACH_RCV_TOO_LARGE) {
-		if (kmsg == NULL) {
-			/* MACH_RCV_LARGE: the message stays; the caller learns its size. */
-			if (rcv_size >= offsetof(mach_msg_header_t, msgh_remote_port))
-				(void)ipc_io_write(io, &needed,
-				                   msg + offsetof(mach_msg_header_t, msgh_size),
-				                   sizeof(needed));
-			return mr;
-		}
-		/* Dequeued and destroyed; the header says what it was. */
-		mach_msg_header_t h = kmsg->msg;
-
-		h.msgh_bits = MACH_MSGH_BITS(0, kmsg->remote_type);
-		h.msgh_remote_port = MACH_PORT_NULL;
-		h.msgh_local_port = rcv_name;
-		h.msgh_seqno = seqno;
-		ipc_kmsg_destroy_unlocked(kmsg);
-		if (rcv_size >= sizeof(h))
-			(void)ipc_io_write(io, &h, msg, sizeof(h));
-		return mr;
-	}
-	if (mr != MACH_MSG_SUCCESS)
-		return mr;
-	return ipc_kmsg_copyout(io, kmsg, msg, seqno, false);
+	return msg_receive(io, msg, option, rcv_size, rcv_name, timeout);
 }
 
 mach_msg_return_t mach_msg_kernel(struct ipc_space *space, mach_msg_header_t *msg,
@@ -402,6 +563,10 @@ mach_msg_return_t mach_msg_trap(uintptr_t msg, mach_msg_option_t option, mach_ms
 	if (task == NULL || task->itk_space == NULL)
 		return MACH_SEND_INVALID_DEST;
 	struct ipc_io io = { .space = task->itk_space, .map = task->map, .kern = false };
+	mach_msg_return_t mr;
 
+	if ((option & (MACH_SEND_MSG | MACH_RCV_MSG)) == (MACH_SEND_MSG | MACH_RCV_MSG) &&
+	    mach_msg_fast(&io, msg, option, send_size, rcv_size, rcv_name, timeout, &mr))
+		return mr;
 	return ipc_mach_msg(&io, msg, option, send_size, rcv_size, rcv_name, timeout, notify);
 }

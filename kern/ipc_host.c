@@ -37,14 +37,10 @@ static enum ipc_kotype host_kind(mach_port_t name)
 {
 	enum ipc_kotype kind = IKOT_NONE;
 	unsigned long f = ipc_lock();
-	struct ipc_entry *e = ipc_entry_lookup(ipc_space_kernel, name);
+	struct ipc_port *port = ipc_kobject_port(name);
 
-	if (e && (e->type & MACH_PORT_TYPE_SEND_RIGHTS)) {
-		struct ipc_port *port = e->object;
-
-		if (port->active && (port->kotype == IKOT_HOST || port->kotype == IKOT_HOST_PRIV))
-			kind = port->kotype;
-	}
+	if (port && port->active && (port->kotype == IKOT_HOST || port->kotype == IKOT_HOST_PRIV))
+		kind = port->kotype;
 	ipc_unlock(f);
 	return kind;
 }

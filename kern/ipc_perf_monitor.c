@@ -50,16 +50,12 @@ static enum pm_access pm_access(mach_port_t name)
 {
 	enum pm_access a = PM_NONE;
 	unsigned long f = ipc_lock();
-	struct ipc_entry *e = ipc_entry_lookup(ipc_space_kernel, name);
+	const struct ipc_port *port = ipc_kobject_port(name);
 
-	if (e && (e->type & MACH_PORT_TYPE_SEND_RIGHTS) && e->object) {
-		const struct ipc_port *port = e->object;
-
-		if (port->active && port->kotype == IKOT_HOST_PRIV)
-			a = PM_PRIV;
-		else if (port->active && port->kotype == IKOT_HOST)
-			a = PM_READ;
-	}
+	if (port && port->active && port->kotype == IKOT_HOST_PRIV)
+		a = PM_PRIV;
+	else if (port && port->active && port->kotype == IKOT_HOST)
+		a = PM_READ;
 	ipc_unlock(f);
 	return a;
 }

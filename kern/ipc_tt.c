@@ -68,13 +68,9 @@ static bool tt_ref_live(uint32_t *refs)
 /* [i] The object of type behind a send right named name in the kernel space. */
 static void *tt_object(mach_port_t name, enum ipc_kotype type)
 {
-	struct ipc_entry *e = ipc_entry_lookup(ipc_space_kernel, name);
+	struct ipc_port *port = ipc_kobject_port(name);
 
-	if (e == NULL || !(e->type & MACH_PORT_TYPE_SEND_RIGHTS))
-		return NULL;
-	struct ipc_port *port = e->object;
-
-	return port->active && port->kotype == type ? port->kobject : NULL;
+	return port && port->active && port->kotype == type ? port->kobject : NULL;
 }
 
 struct task *ipc_tt_task(mach_port_t name)

@@ -82,6 +82,7 @@ struct thread {
 	struct thread *task_next;   /* [t] the task's threads (task->lock, kern/task.c) */
 	struct vm_map *kernel_map;  /* [c] kernel thread: map it activated (vm_map_activate) */
 	struct ipc_port *ith_self;  /* [c] its kernel port (ipc/), made on first mach_thread_self */
+	struct ipc_port *ith_kcall; /* [c] the kernel object it is serving a fast-path RPC on */
 	enum thread_state state;    /* [s] */
 	int priority;               /* [s] SCHED_PRI_MIN..SCHED_PRI_MAX */
 	uint64_t quantum_left;      /* [s] ns of time slice left for its next run */

@@ -3,12 +3,13 @@
  *
  * The range check comes first: the whole user range must lie below
  * VM_MAX_USER, so a kernel address never gets as far as an access.  The
- * access itself runs inside a kfault_try bracket.  A page fault at a user
- * address inside the bracket goes to vm_fault_trap first, which resolves
- * demand-zero pages against the current map; what it cannot resolve
- * unwinds to the bracket and becomes KERN_INVALID_ADDRESS.  A fault
- * anywhere else (the kernel buffer) is not the user's doing: panic.
- * Nothing is held across the bracket, as kfault requires.
+ * access itself is copy_user (x86_64/copy_user.S), which recovers from
+ * its own faults; copyinstr runs inside a kfault_try bracket.  A page
+ * fault at a user address in either goes to vm_fault_trap first, which
+ * resolves demand-zero pages against the current map; what it cannot
+ * resolve becomes KERN_INVALID_ADDRESS.  A fault anywhere else (the
+ * kernel buffer) is not the user's doing: panic.  Nothing is held across
+ * the access.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,27 +26,23 @@ static bool vc_user_range(uintptr_t a, size_t n)
 	return n <= VM_MAX_USER && a <= VM_MAX_USER - n;
 }
 
-/* After a caught fault: the user range's fault is the caller's error, anything else a bug. */
-static kern_return_t vc_fault(const char *who, const struct kfault_catch *c, uintptr_t user,
-                              size_t n)
+/* After a fault: the user range's fault is the caller's error, anything else a bug. */
+static kern_return_t vc_fault(const char *who, uint64_t vector, uintptr_t cr2, uintptr_t rip,
+                              uintptr_t user, size_t n)
 {
-	if (c->vector != T_PAGE_FAULT || c->cr2 < trunc_page(user) ||
-	    c->cr2 >= round_page(user + n))
+	if (vector != T_PAGE_FAULT || cr2 < trunc_page(user) || cr2 >= round_page(user + n))
 		panic("%s: %s at %#lx (rip %#lx) outside the user range [%#lx, +%#lx)", who,
-		      trap_name((unsigned)c->vector), c->cr2, c->fault_rip, user, n);
+		      trap_name((unsigned)vector), cr2, rip, user, n);
 	return KERN_INVALID_ADDRESS;
 }
 
-static __attribute__((noinline)) kern_return_t vc_copy(const char *who, void *dst, const void *src,
-                                                       size_t n, uintptr_t user)
+static kern_return_t vc_copy(const char *who, void *dst, const void *src, size_t n, uintptr_t user)
 {
-	struct kfault_catch c;
+	struct copy_user_result r = copy_user(dst, src, n);
 
-	if (kfault_try(&c) != 0)
-		return vc_fault(who, &c, user, n);
-	memcpy(dst, src, n);
-	kfault_end(&c);
-	return KERN_SUCCESS;
+	if (__builtin_expect(r.fault == 0, 1))
+		return KERN_SUCCESS;
+	return vc_fault(who, r.fault - 1, r.cr2, (uintptr_t)copy_user, user, n);
 }
 
 kern_return_t copyin(const void *user_src, void *kdst, size_t n)
@@ -74,7 +71,7 @@ static __attribute__((noinline)) kern_return_t vc_copystr(char *dst, const char 
 	size_t i;
 
 	if (kfault_try(&c) != 0)
-		return vc_fault("copyinstr", &c, (uintptr_t)src, limit);
+		return vc_fault("copyinstr", c.vector, c.cr2, c.fault_rip, (uintptr_t)src, limit);
 	for (i = 0; i < limit; i++)
 		if ((dst[i] = src[i]) == '\0')
 			break;

@@ -47,11 +47,26 @@ static int kfault_catchable(unsigned vector)
 	       vector != T_MACHINE_CHECK;
 }
 
+extern const char copy_user_end[], copy_user_fixup[];
+
+int kfault_in_copy_user(uintptr_t rip)
+{
+	return rip >= (uintptr_t)copy_user && rip < (uintptr_t)copy_user_end;
+}
+
 int kfault_recover(struct trap_frame *tf)
 {
 	struct cpu *cpu = cpu_current();
 	struct kfault_catch *c = cpu->fault_catch;
 
+	/* copy_user resumes in its own frame: no stack to unwind, any depth. */
+	if (!trap_from_user(tf) && kfault_catchable((unsigned)tf->vector) &&
+	    kfault_in_copy_user(tf->rip)) {
+		tf->rdx = tf->vector == T_PAGE_FAULT ? read_cr2() : 0;
+		tf->rax = tf->vector + 1;
+		tf->rip = (uint64_t)copy_user_fixup;
+		return 1;
+	}
 	if (!c || trap_from_user(tf) || !kfault_catchable((unsigned)tf->vector) ||
 	    c->irq_depth != cpu->irq_depth)
 		return 0;

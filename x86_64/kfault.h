@@ -20,6 +20,7 @@
 #ifndef X86_64_KFAULT_H
 #define X86_64_KFAULT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct kfault_catch {
@@ -38,8 +39,21 @@ void kfault_end(struct kfault_catch *c);
 
 #define kfault_try(c) (kfault_push(c), kfault_setjmp(c))
 
+/*
+ * copy_user (copy_user.S): memcpy with its own recovery, for copyin and
+ * copyout.  fault is 0, or the vector + 1 of a fault it could not get
+ * past (cr2: CR2 of a page fault).
+ */
+struct copy_user_result {
+	uint64_t fault;
+	uintptr_t cr2;
+};
+struct copy_user_result copy_user(void *dst, const void *src, size_t n);
+/* Is rip one of copy_user's accesses (whose faults it recovers from)? */
+int kfault_in_copy_user(uintptr_t rip);
+
 struct trap_frame;
-/* Called by trap_dispatch: redirects the frame to the innermost catch. */
+/* Called by trap_dispatch: redirects the frame to copy_user's fixup or the innermost catch. */
 int kfault_recover(struct trap_frame *tf);
 
 #endif
