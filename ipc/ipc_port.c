@@ -18,19 +18,9 @@
 #include "kern/string.h"
 #include "kern/zalloc.h"
 
-static spinlock_t ipc_lock_data = SPINLOCK_INIT;
+spinlock_t ipc_lock_data = SPINLOCK_INIT;
 static struct zone ipc_port_zone, ipc_pset_zone;
 static unsigned ipc_nports, ipc_npsets; /* [i] */
-
-unsigned long ipc_lock(void)
-{
-	return spin_lock_irqsave(&ipc_lock_data);
-}
-
-void ipc_unlock(unsigned long flags)
-{
-	spin_unlock_irqrestore(&ipc_lock_data, flags);
-}
 
 void ipc_lock_assert(void)
 {

@@ -97,8 +97,19 @@ struct ipc_pset {
 	mach_port_name_t name;
 };
 
-unsigned long ipc_lock(void);
-void ipc_unlock(unsigned long flags);
+extern spinlock_t ipc_lock_data;
+
+/* Inline: a message takes the lock a few times. */
+static inline unsigned long ipc_lock(void)
+{
+	return spin_lock_irqsave(&ipc_lock_data);
+}
+
+static inline void ipc_unlock(unsigned long flags)
+{
+	spin_unlock_irqrestore(&ipc_lock_data, flags);
+}
+
 /* Panics unless the ipc lock is held (debug aid for [i] functions). */
 void ipc_lock_assert(void);
 

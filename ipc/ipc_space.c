@@ -17,8 +17,6 @@
 #include "kern/panic.h"
 #include "kern/string.h"
 
-#define IE_INDEX(name) ((name) >> 8)
-#define IE_GEN(name) ((name)&0xffu)
 #define IE_NAME(index, gen) (((index) << 8) | ((gen)&0xffu))
 #define IE_INITIAL 16
 
@@ -124,18 +122,9 @@ static void ipc_right_check(struct ipc_space *space, mach_port_name_t name, stru
 	ipc_port_release(port);
 }
 
-struct ipc_entry *ipc_entry_lookup(struct ipc_space *space, mach_port_name_t name)
+void ipc_entry_check_dead(struct ipc_space *space, mach_port_name_t name, struct ipc_entry *e)
 {
-	uint32_t index = IE_INDEX(name);
-
-	if (!space->active || index == 0 || index >= space->size)
-		return NULL;
-	struct ipc_entry *e = &space->table[index];
-
-	if (e->type == MACH_PORT_TYPE_NONE || e->gen != IE_GEN(name))
-		return NULL;
 	ipc_right_check(space, name, e);
-	return e;
 }
 
 /* [i] Doubles the table. */

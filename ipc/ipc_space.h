@@ -55,8 +55,31 @@ void ipc_space_terminate(struct ipc_space *space);
 /* Terminates (if not yet) and frees. */
 void ipc_space_destroy(struct ipc_space *space);
 
-/* [i] The entry name denotes (after turning a dead port into a dead name), or NULL. */
-struct ipc_entry *ipc_entry_lookup(struct ipc_space *space, mach_port_name_t name);
+#define IE_INDEX(name) ((name) >> 8)
+#define IE_GEN(name) ((name)&0xffu)
+
+/* [i] ipc_entry_lookup's slow half: a send right whose port died becomes a dead name. */
+void ipc_entry_check_dead(struct ipc_space *space, mach_port_name_t name, struct ipc_entry *e);
+
+/*
+ * [i] The entry name denotes (after turning a dead port into a dead
+ * name), or NULL.  Inline: every right a message carries is looked up.
+ */
+static inline struct ipc_entry *ipc_entry_lookup(struct ipc_space *space, mach_port_name_t name)
+{
+	uint32_t index = IE_INDEX(name);
+
+	if (!space->active || index == 0 || index >= space->size)
+		return NULL;
+	struct ipc_entry *e = &space->table[index];
+
+	if (e->type == MACH_PORT_TYPE_NONE || e->gen != IE_GEN(name))
+		return NULL;
+	if ((e->type & MACH_PORT_TYPE_SEND_RIGHTS) && !(e->type & MACH_PORT_TYPE_RECEIVE) &&
+	    !((struct ipc_port *)e->object)->active)
+		ipc_entry_check_dead(space, name, e);
+	return e;
+}
 /* [i] A new free entry; KERN_NO_SPACE or KERN_RESOURCE_SHORTAGE. */
 kern_return_t ipc_entry_alloc(struct ipc_space *space, mach_port_name_t *namep,
                               struct ipc_entry **entryp);

@@ -33,6 +33,7 @@
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_copy.h"
+#include "x86_64/syscall.h"
 
 #define MS_NS 1000000ull
 
@@ -216,7 +217,8 @@ static mach_msg_return_t mqueue_receive(struct ipc_space *space, mach_port_name_
  * nothing queued (so the message would be the next one dequeued anyway)
  * and room for one message.
  */
-static bool direct_ok(struct ipc_space *space, struct ipc_port *port, mach_port_name_t rcv_name)
+static inline bool direct_ok(struct ipc_space *space, struct ipc_port *port,
+                             mach_port_name_t rcv_name)
 {
 	return IP_VALID(port) && port->active && port->kotype == IKOT_NONE &&
 	       port->receiver == space && port->receiver_name == rcv_name && port->pset == NULL &&
@@ -425,19 +427,23 @@ static mach_msg_return_t fast_kernel_rpc(const struct ipc_io *io, uintptr_t msg,
 	return msg_receive(io, msg, option, rcv_size, rcv_name, timeout);
 }
 
-static bool mach_msg_fast(const struct ipc_io *io, uintptr_t msg, mach_msg_option_t option,
-                          mach_msg_size_t send_size, mach_msg_size_t rcv_size,
-                          mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
-                          mach_msg_return_t *mrp)
+/* [I] The fast paths for the current task; the arguments come from tf. */
+static inline __attribute__((always_inline)) bool
+mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t *mrp)
 {
 	union fast_buf buf;
 	mach_msg_header_t *h = &buf.h;
-	struct ipc_space *space = io->space;
+	uintptr_t msg = syscall_arg(tf, 0);
+	mach_msg_option_t option = (mach_msg_option_t)syscall_arg(tf, 1);
+	mach_msg_size_t send_size = (mach_msg_size_t)syscall_arg(tf, 2);
 
-	if ((option & ~DIRECT_OPTIONS) || !(option & MACH_RCV_MSG) ||
+	if ((option & ~DIRECT_OPTIONS) ||
+	    (option & (MACH_SEND_MSG | MACH_RCV_MSG)) != (MACH_SEND_MSG | MACH_RCV_MSG) ||
 	    send_size < sizeof(mach_msg_header_t) || send_size > FAST_MAX || (send_size & 3) ||
 	    copyin((const void *)msg, &buf, send_size) != KERN_SUCCESS)
 		return false;
+	mach_msg_size_t rcv_size = (mach_msg_size_t)syscall_arg(tf, 3);
+	mach_port_name_t rcv_name = (mach_port_name_t)syscall_arg(tf, 4);
 	mach_msg_bits_t bits = h->msgh_bits;
 	mach_port_name_t dname = h->msgh_remote_port;
 	bool self = MACH_MSGH_BITS_LOCAL(bits) == 0 && h->msgh_local_port == MACH_PORT_NULL;
@@ -448,6 +454,7 @@ static bool mach_msg_fast(const struct ipc_io *io, uintptr_t msg, mach_msg_optio
 	               h->msgh_local_port != rcv_name)))
 		return false;
 
+	struct ipc_space *space = task->itk_space;
 	unsigned long f = ipc_lock();
 	struct ipc_entry *e = ipc_entry_lookup(space, dname);
 	struct ipc_port *dest = e && (e->type & MACH_PORT_TYPE_SEND) ? e->object : NULL;
@@ -467,12 +474,13 @@ static bool mach_msg_fast(const struct ipc_io *io, uintptr_t msg, mach_msg_optio
 	    (e = ipc_entry_lookup(space, rcv_name)) != NULL && (e->type & MACH_PORT_TYPE_RECEIVE) &&
 	    direct_ok(space, e->object, rcv_name)) {
 		struct ipc_port *reply_port = e->object;
+		struct ipc_io io = { .space = space, .map = task->map, .kern = false };
 
 		ipc_port_reference(dest);
 		ipc_port_reference(reply_port);
 		ipc_unlock(f);
-		*mrp = fast_kernel_rpc(io, msg, h, send_size, option, rcv_size, rcv_name, timeout,
-		                       dest, reply_port);
+		*mrp = fast_kernel_rpc(&io, msg, h, send_size, option, rcv_size, rcv_name,
+		                       (mach_msg_timeout_t)syscall_arg(tf, 5), dest, reply_port);
 		return true;
 	}
 	ipc_unlock(f);
@@ -554,19 +562,23 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 	                       timeout);
 }
 
-mach_msg_return_t mach_msg_trap(uintptr_t msg, mach_msg_option_t option, mach_msg_size_t send_size,
-                                mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
-                                mach_msg_timeout_t timeout, mach_port_name_t notify)
+uint64_t mach_msg_sys(const struct trap_frame *tf)
 {
-	struct task *task = task_current();
-
-	if (task == NULL || task->itk_space == NULL)
-		return MACH_SEND_INVALID_DEST;
-	struct ipc_io io = { .space = task->itk_space, .map = task->map, .kern = false };
+	struct thread *self = thread_current();
+	struct task *task = self ? self->task : NULL;
 	mach_msg_return_t mr;
 
-	if ((option & (MACH_SEND_MSG | MACH_RCV_MSG)) == (MACH_SEND_MSG | MACH_RCV_MSG) &&
-	    mach_msg_fast(&io, msg, option, send_size, rcv_size, rcv_name, timeout, &mr))
-		return mr;
-	return ipc_mach_msg(&io, msg, option, send_size, rcv_size, rcv_name, timeout, notify);
+	if (task == NULL || task->itk_space == NULL)
+		return (uint64_t)(int64_t)MACH_SEND_INVALID_DEST;
+	if (mach_msg_fast(task, tf, &mr))
+		return (uint64_t)(int64_t)mr;
+
+	struct ipc_io io = { .space = task->itk_space, .map = task->map, .kern = false };
+
+	mr = ipc_mach_msg(&io, syscall_arg(tf, 0), (mach_msg_option_t)syscall_arg(tf, 1),
+	                  (mach_msg_size_t)syscall_arg(tf, 2), (mach_msg_size_t)syscall_arg(tf, 3),
+	                  (mach_port_name_t)syscall_arg(tf, 4),
+	                  (mach_msg_timeout_t)syscall_arg(tf, 5),
+	                  MACH_PORT_NULL /* notify: unused (no MACH_*_NOTIFY) */);
+	return (uint64_t)(int64_t)mr;
 }

@@ -34,9 +34,8 @@ mach_msg_return_t mach_msg_kernel(struct ipc_space *space, mach_msg_header_t *ms
 mach_msg_return_t ipc_mqueue_send(struct ipc_kmsg *kmsg, mach_msg_option_t option,
                                   mach_msg_timeout_t timeout);
 
-/* The mach_msg_trap: from kern/syscall.c, for the current task. */
-mach_msg_return_t mach_msg_trap(uintptr_t msg, mach_msg_option_t option, mach_msg_size_t send_size,
-                                mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
-                                mach_msg_timeout_t timeout, mach_port_name_t notify);
+struct trap_frame;
+/* The trap itself (kern/syscall.c's table): the arguments from tf, the result sign-extended. */
+uint64_t mach_msg_sys(const struct trap_frame *tf);
 
 #endif

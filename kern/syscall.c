@@ -39,16 +39,6 @@ static uint64_t sys_kr(kern_return_t kr)
 	return (uint64_t)(int64_t)kr;
 }
 
-/* ipc: mach_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, notify). */
-static uint64_t sys_mach_msg(const struct trap_frame *tf)
-{
-	return sys_kr(mach_msg_trap(
-	    syscall_arg(tf, 0), (mach_msg_option_t)syscall_arg(tf, 1),
-	    (mach_msg_size_t)syscall_arg(tf, 2), (mach_msg_size_t)syscall_arg(tf, 3),
-	    (mach_port_name_t)syscall_arg(tf, 4), (mach_msg_timeout_t)syscall_arg(tf, 5),
-	    MACH_PORT_NULL /* notify: unused (no MACH_*_NOTIFY) */));
-}
-
 /* ipc: the self traps return a name in the caller's space, MACH_PORT_NULL on failure. */
 static uint64_t sys_reply_port(const struct trap_frame *tf)
 {
@@ -132,7 +122,7 @@ static uint64_t sys_hostchan_bulk_write(const struct trap_frame *tf)
 
 static sys_fn_t sys_table[SYS_NTRAPS] = {
 	/* [I] after boot: only test traps are added */
-	[-MACH_TRAP_mach_msg_trap] = sys_mach_msg,
+	[-MACH_TRAP_mach_msg_trap] = mach_msg_sys, /* ipc/mach_msg.c */
 	[-MACH_TRAP_mach_reply_port] = sys_reply_port,
 	[-MACH_TRAP_mach_thread_self] = sys_thread_self,
 	[-MACH_TRAP_mach_task_self] = sys_task_self,

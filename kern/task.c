@@ -337,19 +337,8 @@ void task_set_exit_status(struct task *task, int status)
  * &task->suspend_count, for every resume of the task and its threads;
  * termination ends the wait with thread_clear_wait.
  */
-void task_user_return(void)
+void task_user_return_slow(struct task *task, struct thread *self)
 {
-	struct thread *self;
-	struct task *task = task_current();
-
-	if (task == NULL)
-		return;
-	self = thread_current();
-	if (!__atomic_load_n(&task->terminating, __ATOMIC_ACQUIRE) &&
-	    !__atomic_load_n(&self->terminate_requested, __ATOMIC_ACQUIRE) &&
-	    __atomic_load_n(&self->suspend_count, __ATOMIC_ACQUIRE) == 0 &&
-	    __atomic_load_n(&task->suspend_count, __ATOMIC_ACQUIRE) == 0)
-		return;
 	unsigned long flags = spin_lock_irqsave(&task->lock);
 
 	for (;;) {

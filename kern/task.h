@@ -156,10 +156,24 @@ __attribute__((noreturn)) void task_fault_kill(struct trap_frame *tf);
 
 /*
  * On every way back to user mode (syscall, trap, interrupt), interrupts
- * off or on: exits the current thread if its task is terminating.
- * Nothing for kernel threads.
+ * off or on: exits the current thread if its task is terminating, stops
+ * it while it or its task is suspended.  Nothing for kernel threads.
+ * The check is inline (it is on every trap's path); the rest is
+ * task_user_return_slow.
  */
-void task_user_return(void);
+void task_user_return_slow(struct task *task, struct thread *self);
+
+static inline void task_user_return(void)
+{
+	struct thread *self = thread_current();
+	struct task *task = self ? self->task : NULL;
+
+	if (task && (__atomic_load_n(&task->terminating, __ATOMIC_ACQUIRE) |
+	             __atomic_load_n(&self->terminate_requested, __ATOMIC_ACQUIRE) |
+	             (__atomic_load_n(&self->suspend_count, __ATOMIC_ACQUIRE) != 0) |
+	             (__atomic_load_n(&task->suspend_count, __ATOMIC_ACQUIRE) != 0)))
+		task_user_return_slow(task, self);
+}
 
 /*
  * Sleeps for ns (0: just yields), or less if the task is terminated

@@ -243,11 +243,6 @@ void thread_exit(void)
 	sched_thread_exit();
 }
 
-struct thread *thread_current(void)
-{
-	return cpu_current()->thread;
-}
-
 void thread_reference(struct thread *t)
 {
 	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "x86_64/boot.h"
+#include "x86_64/cpu.h"
 #include "x86_64/switch.h"
 
 /* Kernel stack area: 0xffffff0000000000 (PML4 slot 510), 20 KiB slots. */
@@ -132,8 +133,11 @@ kern_return_t thread_create_in_task(struct task *task, const char *name, void (*
 /* Ends the calling thread.  Returning from a thread's fn does the same. */
 __attribute__((noreturn)) void thread_exit(void);
 
-/* The thread running on this CPU. */
-struct thread *thread_current(void);
+/* The thread running on this CPU (one load: it is on every trap's path). */
+static inline struct thread *thread_current(void)
+{
+	return cpu_current()->thread;
+}
 
 /*
  * Waits until t has exited and left its CPU, then drops the caller's

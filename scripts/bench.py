@@ -219,6 +219,20 @@ def cmd_profile(args):
     print("profile: %d instructions between the markers" % total)
     for name, n in byfn.most_common(args.top):
         print("%8d  %5.1f%%  %s" % (n, 100.0 * n / total, name))
+    if args.annotate:
+        # The function's instructions with how often each ran (objdump's disassembly).
+        addrs, names = ksyms if args.annotate in ksyms[1] else usyms
+        lo = addrs[names.index(args.annotate)]
+        hi = min([a for a in addrs if a > lo] or [lo + 4096])
+        dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn",
+                              "--start-address=%#x" % lo, "--stop-address=%#x" % hi,
+                              os.path.join(build(), "machperf.elf" if addrs is ksyms[0] else elf)],
+                             capture_output=True, text=True).stdout
+        print("== %s" % args.annotate)
+        for ln in dis.splitlines():
+            m = re.match(r"\s*([0-9a-f]+):\s*(.*)", ln)
+            if m:
+                print("%6s  %s" % (counts.get(int(m.group(1), 16), "") or "", ln.strip()))
     return 0
 
 
@@ -233,6 +247,8 @@ def main(argv):
     p = sub.add_parser("profile")
     p.add_argument("name", help="an operation of bench-ipc (null_self_rtt, vm_alloc_dealloc ...)")
     p.add_argument("-n", "--top", type=int, default=40)
+    p.add_argument("-a", "--annotate", metavar="FUNC",
+                   help="also print FUNC's disassembly with each instruction's count")
     p.set_defaults(fn=cmd_profile)
     args = ap.parse_args(argv)
     return args.fn(args)

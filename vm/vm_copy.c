@@ -21,11 +21,6 @@
 #include "x86_64/kfault.h"
 #include "x86_64/trap.h"
 
-static bool vc_user_range(uintptr_t a, size_t n)
-{
-	return n <= VM_MAX_USER && a <= VM_MAX_USER - n;
-}
-
 /* After a fault: the user range's fault is the caller's error, anything else a bug. */
 static kern_return_t vc_fault(const char *who, uint64_t vector, uintptr_t cr2, uintptr_t rip,
                               uintptr_t user, size_t n)
@@ -36,31 +31,9 @@ static kern_return_t vc_fault(const char *who, uint64_t vector, uintptr_t cr2, u
 	return KERN_INVALID_ADDRESS;
 }
 
-static kern_return_t vc_copy(const char *who, void *dst, const void *src, size_t n, uintptr_t user)
+kern_return_t vm_copy_fault(const char *who, struct copy_user_result r, uintptr_t user, size_t n)
 {
-	struct copy_user_result r = copy_user(dst, src, n);
-
-	if (__builtin_expect(r.fault == 0, 1))
-		return KERN_SUCCESS;
 	return vc_fault(who, r.fault - 1, r.cr2, (uintptr_t)copy_user, user, n);
-}
-
-kern_return_t copyin(const void *user_src, void *kdst, size_t n)
-{
-	uintptr_t u = (uintptr_t)user_src;
-
-	if (!vc_user_range(u, n))
-		return KERN_INVALID_ADDRESS;
-	return n ? vc_copy("copyin", kdst, user_src, n, u) : KERN_SUCCESS;
-}
-
-kern_return_t copyout(const void *ksrc, void *user_dst, size_t n)
-{
-	uintptr_t u = (uintptr_t)user_dst;
-
-	if (!vc_user_range(u, n))
-		return KERN_INVALID_ADDRESS;
-	return n ? vc_copy("copyout", user_dst, ksrc, n, u) : KERN_SUCCESS;
 }
 
 /* Copies up to limit bytes, stopping after a NUL; *copied: bytes before the NUL, or limit. */
