@@ -398,15 +398,162 @@ static void test_terminate_other(void)
 	mach_port_deallocate(self, th);
 }
 
+/*
+ * mach_msg's fast paths (ipc/mach_msg.c) must give what the general path
+ * gives.  A send-then-receive of a small simple message takes them; the
+ * same message sent and received in two calls takes the general path.
+ */
+struct fp_msg {
+	mach_msg_header_t h;
+	uint32_t body[4]; /* a self message's data; a kernel reply's RetCodeType, RetCode */
+};
+_Static_assert(sizeof(mig_reply_header_t) == sizeof(mach_msg_header_t) + 8, "RetCode: body[1]");
+
+/* The two results agree except for msgh_seqno. */
+static int fp_same(const char *what, const struct fp_msg *fast, const struct fp_msg *slow,
+                   mach_msg_size_t size)
+{
+	struct fp_msg a = *fast, b = *slow;
+
+	a.h.msgh_seqno = b.h.msgh_seqno = 0;
+	if (memcmp(&a, &b, size) == 0)
+		return 1;
+	ktap_diag("%s: bits %#x/%#x size %u/%u remote %#x/%#x local %#x/%#x id %d/%d", what,
+	          fast->h.msgh_bits, slow->h.msgh_bits, fast->h.msgh_size, slow->h.msgh_size,
+	          fast->h.msgh_remote_port, slow->h.msgh_remote_port, fast->h.msgh_local_port,
+	          slow->h.msgh_local_port, fast->h.msgh_id, slow->h.msgh_id);
+	return 0;
+}
+
+static void fp_self(struct fp_msg *m, mach_port_t port)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	m->h.msgh_size = sizeof(*m);
+	m->h.msgh_remote_port = port;
+	m->h.msgh_id = 4242;
+	for (int i = 0; i < 4; i++)
+		m->body[i] = 0x51000000u + i;
+}
+
+/* A request the task port's servers do not know: the reply is MIG_BAD_ID. */
+static void fp_request(struct fp_msg *m, mach_port_t reply)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	m->h.msgh_size = sizeof(m->h);
+	m->h.msgh_remote_port = mach_task_self();
+	m->h.msgh_local_port = reply;
+	m->h.msgh_id = 999000;
+}
+
+static void test_fast_paths(void)
+{
+	mach_port_t self = mach_task_self(), port = MACH_PORT_NULL;
+	struct fp_msg fast, slow, m;
+	kern_return_t kr;
+	int ok =
+	    kr_is("mach_port_allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port),
+	          KERN_SUCCESS) &&
+	    kr_is("insert_right", mach_port_insert_right(self, port, port, MACH_MSG_TYPE_MAKE_SEND),
+	          KERN_SUCCESS);
+
+	/* Self round trip: the header as received, the data untouched, seqno counting. */
+	fp_self(&fast, port);
+	ok = ok && kr_is("self fast",
+	                 mach_msg(&fast.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(fast), sizeof(fast),
+	                          port, 0, MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	fp_self(&slow, port);
+	ok = ok && kr_is("self send",
+	                 mach_msg(&slow.h, MACH_SEND_MSG, sizeof(slow), 0, MACH_PORT_NULL, 0,
+	                          MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	memset(&slow, 0, sizeof(slow));
+	ok = ok && kr_is("self receive",
+	                 mach_msg(&slow.h, MACH_RCV_MSG, 0, sizeof(slow), port, 0, MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	ok = ok && fp_same("self", &fast, &slow, sizeof(fast)) &&
+	     slow.h.msgh_seqno == fast.h.msgh_seqno + 1 &&
+	     fast.h.msgh_bits == MACH_MSGH_BITS(0, MACH_MSG_TYPE_PORT_SEND) &&
+	     fast.h.msgh_local_port == port && fast.body[3] == 0x51000003u;
+	ktap_ok(ok, "fast_self_round_trip_as_general");
+
+	/* Kernel RPC: the fast reply and the general one agree. */
+	fp_request(&fast, port);
+	ok = kr_is("rpc fast",
+	           mach_msg(&fast.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(fast.h), sizeof(fast),
+	                    port, 0, MACH_PORT_NULL),
+	           MACH_MSG_SUCCESS);
+	fp_request(&slow, port);
+	ok = ok && kr_is("rpc send",
+	                 mach_msg(&slow.h, MACH_SEND_MSG, sizeof(slow.h), 0, MACH_PORT_NULL, 0,
+	                          MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	memset(&slow, 0, sizeof(slow));
+	ok = ok && kr_is("rpc receive",
+	                 mach_msg(&slow.h, MACH_RCV_MSG, 0, sizeof(slow), port, 0, MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	ok = ok && fp_same("rpc", &fast, &slow, sizeof(mig_reply_header_t)) &&
+	     fast.h.msgh_bits == MACH_MSGH_BITS(0, MACH_MSG_TYPE_PORT_SEND_ONCE) &&
+	     fast.h.msgh_local_port == port && fast.h.msgh_id == 999100 &&
+	     (kern_return_t)fast.body[1] == MIG_BAD_ID;
+	ktap_ok(ok, "fast_kernel_rpc_as_general");
+
+	/* A reply bigger than the receive buffer: left queued (RCV_LARGE), then received. */
+	fp_request(&m, port);
+	kr = mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_LARGE, sizeof(m.h), sizeof(m.h),
+	              port, 0, MACH_PORT_NULL);
+	ok = kr_is("rpc too large", kr, MACH_RCV_TOO_LARGE) &&
+	     m.h.msgh_size == sizeof(mig_reply_header_t);
+	memset(&m, 0, sizeof(m));
+	ok = ok && kr_is("rpc large receive",
+	                 mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof(m), port, 0, MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	ok = ok && m.h.msgh_id == 999100 && (kern_return_t)m.body[1] == MIG_BAD_ID;
+	ktap_ok(ok, "fast_kernel_rpc_reply_too_large");
+
+	/* A message already queued on the reply port comes first, the reply after it. */
+	fp_self(&m, port);
+	ok = kr_is("queue one",
+	           mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL),
+	           MACH_MSG_SUCCESS);
+	fp_request(&m, port);
+	ok = ok && kr_is("rpc behind",
+	                 mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(m.h), sizeof(m), port,
+	                          0, MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	ok = ok && m.h.msgh_id == 4242;
+	memset(&m, 0, sizeof(m));
+	ok = ok && kr_is("reply after",
+	                 mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), port, 0,
+	                          MACH_PORT_NULL),
+	                 MACH_MSG_SUCCESS);
+	ok = ok && m.h.msgh_id == 999100;
+	ktap_ok(ok, "fast_kernel_rpc_behind_queued_message");
+
+	/* The send buffer unreadable: the general path's error, nothing sent or received. */
+	kr = mach_msg((mach_msg_header_t *)KERNEL_ADDR,
+	              MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m.h), sizeof(m), port,
+	              0, MACH_PORT_NULL);
+	ok = kr_is("kernel buffer", kr, MACH_SEND_INVALID_DATA);
+	kr = mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), port, 0, MACH_PORT_NULL);
+	ok = ok && kr_is("nothing queued", kr, MACH_RCV_TIMED_OUT);
+	ktap_ok(ok, "fast_path_bad_buffer");
+	mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
+	mach_port_deallocate(self, port);
+}
+
 int main(int argc, char **argv)
 {
 	int priv = argc > 1 && strcmp(argv[1], "priv") == 0;
 
-	ktap_plan(12);
+	ktap_plan(17);
 	test_vm();
 	test_task_thread();
 	test_host(priv);
 	test_child_task();
 	test_terminate_other();
+	test_fast_paths();
 	return ktap_done();
 }
