@@ -20,8 +20,9 @@
 void ipc_port_zones_init(void);
 void ipc_space_kernel_init(void);
 
-static ipc_kobject_demux_t ipc_demux[IKOT_MAX][IPC_KOBJECT_DEMUX_MAX]; /* [i] */
-static struct ipc_port *ipc_host, *ipc_host_priv;                      /* [I] after ipc_init */
+/* [i] for writers; read without the lock (kobject_demux) */
+static ipc_kobject_demux_t ipc_demux[IKOT_MAX][IPC_KOBJECT_DEMUX_MAX];
+static struct ipc_port *ipc_host, *ipc_host_priv; /* [I] after ipc_init */
 
 void ipc_init(void)
 {
@@ -53,7 +54,7 @@ bool ipc_kobject_register(enum ipc_kotype type, ipc_kobject_demux_t demux)
 
 	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX && !ok; i++)
 		if (ipc_demux[type][i] == NULL) {
-			ipc_demux[type][i] = demux;
+			__atomic_store_n(&ipc_demux[type][i], demux, __ATOMIC_RELEASE);
 			ok = true;
 		}
 	ipc_unlock(f);
@@ -69,8 +70,10 @@ void ipc_kobject_unregister(enum ipc_kotype type, ipc_kobject_demux_t demux)
 	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX; i++)
 		if (ipc_demux[type][i] == demux) {
 			for (int j = i; j + 1 < IPC_KOBJECT_DEMUX_MAX; j++)
-				ipc_demux[type][j] = ipc_demux[type][j + 1];
-			ipc_demux[type][IPC_KOBJECT_DEMUX_MAX - 1] = NULL;
+				__atomic_store_n(&ipc_demux[type][j], ipc_demux[type][j + 1],
+				                 __ATOMIC_RELEASE);
+			__atomic_store_n(&ipc_demux[type][IPC_KOBJECT_DEMUX_MAX - 1], NULL,
+			                 __ATOMIC_RELEASE);
 			break;
 		}
 	ipc_unlock(f);
@@ -329,17 +332,24 @@ static void kobject_out_put(mach_msg_header_t *out)
 		kfree(out);
 }
 
-/* Runs port's servers on in until one knows its id; else the MIG_BAD_ID reply. */
+/*
+ * Runs port's servers on in until one knows its id; else the MIG_BAD_ID
+ * reply.  The table is read without the ipc lock: a row changes only at
+ * boot and for IKOT_TEST (tests/kern/test_ipc.c, with no request to it
+ * in flight), and a slot is one pointer.
+ */
 static void kobject_demux(struct ipc_port *port, mach_msg_header_t *in, mach_msg_header_t *out)
 {
-	ipc_kobject_demux_t demux[IPC_KOBJECT_DEMUX_MAX];
-	unsigned long f = ipc_lock();
+	ipc_kobject_demux_t *row = ipc_demux[__atomic_load_n(&port->kotype, __ATOMIC_RELAXED)];
 
-	memcpy(demux, ipc_demux[port->kotype], sizeof(demux));
-	ipc_unlock(f);
-	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX && demux[i]; i++) {
-		memset(out, 0, sizeof(mig_reply_header_t));
-		if (demux[i](in, out))
+	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX; i++) {
+		ipc_kobject_demux_t demux = __atomic_load_n(&row[i], __ATOMIC_RELAXED);
+
+		if (demux == NULL)
+			break;
+		/* The 8-byte port slots' upper halves and what a hand-written server leaves. */
+		*(mig_reply_header_t *)out = (mig_reply_header_t){ 0 };
+		if (demux(in, out))
 			return;
 	}
 	kobject_bad_id(in, out);

@@ -5,7 +5,8 @@
  *
  * How a routine sees its arguments (mig-defs/README.md): port arguments
  * are names in the kernel's IPC space, each holding the right the
- * request carried.  The request port (the task or thread addressed) is
+ * request carried (the request port of a fast-path call is the reserved
+ * IPC_KOBJECT_NAME_TARGET; ipc_kobject_port resolves both kinds).  The request port (the task or thread addressed) is
  * released by the dispatch; every other right and out-of-line buffer is
  * the routine's on success (it must consume it) and is destroyed by the
  * dispatch when the routine fails.  Rights a routine returns are names
