@@ -338,7 +338,8 @@ static void kobject_out_put(mach_msg_header_t *out)
  * boot and for IKOT_TEST (tests/kern/test_ipc.c, with no request to it
  * in flight), and a slot is one pointer.
  */
-static void kobject_demux(struct ipc_port *port, mach_msg_header_t *in, mach_msg_header_t *out)
+static inline __attribute__((always_inline)) void
+kobject_demux(struct ipc_port *port, mach_msg_header_t *in, mach_msg_header_t *out)
 {
 	ipc_kobject_demux_t *row = ipc_demux[__atomic_load_n(&port->kotype, __ATOMIC_RELAXED)];
 

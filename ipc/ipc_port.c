@@ -49,12 +49,7 @@ struct ipc_port *ipc_port_alloc(void)
 	return port;
 }
 
-void ipc_port_reference(struct ipc_port *port)
-{
-	port->refs++;
-}
-
-void ipc_port_release(struct ipc_port *port)
+void ipc_port_release_last(struct ipc_port *port)
 {
 	if (port->refs == 0)
 		panic("ipc_port_release: port %p has no references", port);

@@ -121,8 +121,23 @@ void ipc_init(void);
  * qlimit MACH_PORT_QLIMIT_DEFAULT.  NULL when memory runs out.
  */
 struct ipc_port *ipc_port_alloc(void);
-void ipc_port_reference(struct ipc_port *port); /* [i] */
-void ipc_port_release(struct ipc_port *port);   /* [i] frees on the last reference */
+/* [i] ipc_port_release's slow half: the last reference (or none: panic). */
+void ipc_port_release_last(struct ipc_port *port);
+
+/* [i] Inline: every message takes and drops a few. */
+static inline void ipc_port_reference(struct ipc_port *port)
+{
+	port->refs++;
+}
+
+/* [i] Frees the port on the last reference. */
+static inline void ipc_port_release(struct ipc_port *port)
+{
+	if (__builtin_expect(port->refs > 1, 1))
+		port->refs--;
+	else
+		ipc_port_release_last(port);
+}
 
 /*
  * [i] The receive right of port goes away (the caller took it out of its

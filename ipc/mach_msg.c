@@ -371,11 +371,11 @@ static mach_msg_return_t fast_copyout(uintptr_t msg, mach_msg_header_t *h, mach_
 }
 
 /* The kernel RPC: dest and reply_port are referenced; returns with both released. */
-static mach_msg_return_t fast_kernel_rpc(const struct ipc_io *io, uintptr_t msg,
-                                         mach_msg_header_t *h, mach_msg_size_t send_size,
-                                         mach_msg_option_t option, mach_msg_size_t rcv_size,
-                                         mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
-                                         struct ipc_port *dest, struct ipc_port *reply_port)
+static __attribute__((noinline)) mach_msg_return_t
+fast_kernel_rpc(const struct ipc_io *io, uintptr_t msg, mach_msg_header_t *h,
+                mach_msg_size_t send_size, mach_msg_option_t option, mach_msg_size_t rcv_size,
+                mach_port_name_t rcv_name, mach_msg_timeout_t timeout, struct ipc_port *dest,
+                struct ipc_port *reply_port)
 {
 	struct ipc_space *space = io->space;
 	mach_port_name_t dname = h->msgh_remote_port;

@@ -212,9 +212,11 @@ def cmd_profile(args):
         return 1
     byfn = collections.Counter()
     for pc, n in counts.items():
-        addrs, names = ksyms if pc >= 1 << 47 else usyms
+        kernel = pc >= 1 << 47
+        addrs, names = ksyms if kernel else usyms
         j = bisect.bisect_right(addrs, pc) - 1
-        byfn[names[j] if j >= 0 else hex(pc)] += n
+        name = names[j] if j >= 0 else hex(pc)
+        byfn[name if kernel else "user:" + name] += n
     total = sum(byfn.values())
     print("profile: %d instructions between the markers" % total)
     for name, n in byfn.most_common(args.top):

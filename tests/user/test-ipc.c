@@ -16,6 +16,7 @@
 #include <mach/mach_traps.h>
 #include <mach/mig_errors.h>
 #include <mach/notify.h>
+#include <mach/thread_info.h>
 #include <mach/thread_status.h>
 
 #include "libktap.h"
@@ -476,12 +477,95 @@ static void test_hostile(void)
 	port_destroy(p);
 }
 
+/*
+ * libmach's mach_msg retries a receive the kernel interrupted
+ * (thread_abort) unless MACH_RCV_INTERRUPT asks to see it.  The receiver
+ * is a second thread; intr_step says how far it got.
+ */
+static volatile int intr_step;
+static volatile mach_msg_return_t intr_mr[2];
+
+static void __attribute__((noreturn, used)) intr_main(mach_port_t port)
+{
+	struct msg_buf r;
+
+	intr_step = 1;
+	intr_mr[0] = mach_msg(&r.head, MACH_RCV_MSG | MACH_RCV_INTERRUPT, 0, sizeof(r), port, 0,
+	                      MACH_PORT_NULL);
+	intr_step = 2;
+	intr_mr[1] = mach_msg(&r.head, MACH_RCV_MSG, 0, sizeof(r), port, 0, MACH_PORT_NULL);
+	intr_step = 3;
+	for (;;)
+		thread_switch(MACH_PORT_NULL, SWITCH_OPTION_WAIT, 1000);
+}
+
+/* Waits (at most ~1 s) until th blocks in a wait with intr_step == step. */
+static int intr_wait_blocked(mach_port_t th, int step)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct thread_basic_info bi;
+		mach_msg_type_number_t n = THREAD_BASIC_INFO_COUNT;
+
+		if (intr_step == step &&
+		    thread_info(th, THREAD_BASIC_INFO, (thread_info_t)&bi, &n) == KERN_SUCCESS &&
+		    bi.run_state == TH_STATE_WAITING)
+			return 1;
+		thread_switch(MACH_PORT_NULL, SWITCH_OPTION_WAIT, 1);
+	}
+	ktap_diag("the receiver never blocked at step %d (at %d)", step, intr_step);
+	return 0;
+}
+
+static void test_interrupted_receive(void)
+{
+	mach_port_t self = mach_task_self(), p = port_with_send(), th = MACH_PORT_NULL;
+	vm_address_t stack = 0;
+	struct x86_64_thread_state ts;
+	int ok = MACH_PORT_VALID(p);
+
+	ok = ok && kr_is("stack", vm_allocate(self, &stack, 8 * PAGE, TRUE), KERN_SUCCESS);
+	ok = ok && kr_is("thread_create", thread_create(self, &th), KERN_SUCCESS);
+	memset(&ts, 0, sizeof(ts));
+	ts.rip = (uint64_t)(uintptr_t)intr_main;
+	ts.rsp = stack + 8 * PAGE - 8; /* as after a call */
+	ts.rdi = p;
+	ok = ok && kr_is("thread_set_state",
+	                 thread_set_state(th, x86_64_THREAD_STATE, (thread_state_t)&ts,
+	                                  x86_64_THREAD_STATE_COUNT),
+	                 KERN_SUCCESS);
+	ok = ok && kr_is("thread_resume", thread_resume(th), KERN_SUCCESS);
+	/* With MACH_RCV_INTERRUPT the caller sees the interruption. */
+	ok = ok && intr_wait_blocked(th, 1) && kr_is("abort 1", thread_abort(th), KERN_SUCCESS);
+	ok = ok && intr_wait_blocked(th, 2) &&
+	     kr_is("first receive", intr_mr[0], MACH_RCV_INTERRUPTED);
+	/* Without it the receive goes on, and gets the message sent after the abort. */
+	ok = ok && kr_is("abort 2", thread_abort(th), KERN_SUCCESS) && intr_wait_blocked(th, 2);
+	if (ok) {
+		struct msg_int m;
+
+		msg_int_init(&m, p, MACH_MSG_TYPE_COPY_SEND, 7);
+		ok = kr_is("send",
+		           mach_msg(&m.head, MACH_SEND_MSG, sizeof(m), 0, MACH_PORT_NULL, 0,
+		                    MACH_PORT_NULL),
+		           MACH_MSG_SUCCESS);
+	}
+	ok =
+	    ok && intr_wait_blocked(th, 3) && kr_is("second receive", intr_mr[1], MACH_MSG_SUCCESS);
+	ktap_ok(ok, "mach_msg_retries_interrupted_receive");
+	if (MACH_PORT_VALID(th)) {
+		thread_terminate(th);
+		mach_port_deallocate(self, th);
+	}
+	port_destroy(p);
+}
+
 int main(void)
 {
-	ktap_plan(11);
+	ktap_plan(12);
 	test_ports_and_self_messages();
 	test_rpc_thread();
 	test_dead_name();
 	test_hostile();
+	test_interrupted_receive();
 	return ktap_done();
 }
