@@ -244,6 +244,27 @@ static uint64_t *pm_walk(struct pmap *pm, uintptr_t va, int level, kern_return_t
 	return &t[PM_IDX(va, level)];
 }
 
+/* The table entry e points to, or NULL if it is absent or maps a large page. */
+static uint64_t *pm_down(uint64_t e)
+{
+	return (e & (PTE_P | PTE_PS)) == PTE_P ? pm_table(e & PTE_ADDR) : NULL;
+}
+
+/*
+ * va's PT entry (present or not) when the tables above it exist, else
+ * NULL: the common case of pm_enter and pm_remove, without pm_walk's and
+ * pm_lookup's general loops.
+ */
+static uint64_t *pm_pte(struct pmap *pm, uintptr_t va)
+{
+	uint64_t *pdpt, *pd, *pt;
+
+	if (!(pdpt = pm_down(pm_table(pm->pml4)[PM_IDX(va, 4)])) ||
+	    !(pd = pm_down(pdpt[PM_IDX(va, 3)])) || !(pt = pm_down(pd[PM_IDX(va, 2)])))
+		return NULL;
+	return &pt[PM_IDX(va, 1)];
+}
+
 /* The leaf entry mapping va (PT entry, or PD entry of a 2 MiB page), or NULL. */
 static uint64_t *pm_lookup(struct pmap *pm, uintptr_t va, int *level)
 {
@@ -268,11 +289,14 @@ static uint64_t *pm_lookup(struct pmap *pm, uintptr_t va, int *level)
  */
 static void pm_promote(struct pmap *pm, uintptr_t va, uint64_t *pte)
 {
+	if (pm != &kernel_pmap)
+		return; /* only the physmap has 2 MiB pages to split */
+
 	uint64_t *pt = (uint64_t *)trunc_page((uintptr_t)pte);
 	struct vm_page *pg = pm_tpage(pt);
 
 	if (!(pg->flags & PM_PT_SPLIT) || pg->count != 512)
-		return; /* the common case, every user PT included: nothing to look at */
+		return; /* the common case: nothing to look at */
 
 	kern_return_t err;
 	uint64_t *pde = pm_walk(pm, va, 2, &err);
@@ -298,8 +322,10 @@ static kern_return_t pm_enter(struct pmap *pm, uintptr_t va, paddr_t pa, unsigne
 		return err ? err : KERN_INVALID_ARGUMENT;
 
 	unsigned long flags = spin_lock_irqsave(&pm->lock);
-	uint64_t *e = pm_walk(pm, va, 1, &err);
+	uint64_t *e = pm_pte(pm, va);
 
+	if (!e)
+		e = pm_walk(pm, va, 1, &err);
 	if (e) {
 		pm_set(e, pa | pm_bits(va, prot));
 		pm_flush(pm, va);
@@ -331,16 +357,18 @@ static unsigned pm_unhook_empty(struct pmap *pm, uintptr_t va, uint64_t **dead)
 static kern_return_t pm_remove(struct pmap *pm, uintptr_t va)
 {
 	kern_return_t err = pm_check(pm, va, 0, false);
-	int level;
+	int level = 1;
 
 	if (err)
 		return err;
 
 	unsigned long flags = spin_lock_irqsave(&pm->lock);
-	uint64_t *e, *dead[3];
+	uint64_t *e = pm_pte(pm, va), *dead[3];
 	unsigned ndead = 0;
 
-	if (!(e = pm_lookup(pm, va, &level)))
+	if (!e)
+		e = pm_lookup(pm, va, &level); /* no PT: absent, or inside a 2 MiB page */
+	if (!e || !(*e & PTE_P))
 		err = KERN_INVALID_ADDRESS;
 	else if (level == 2 && !(e = pm_walk(pm, va, 1, &err)))
 		; /* could not split the 2 MiB page */
