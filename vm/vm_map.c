@@ -215,8 +215,8 @@ static struct vm_map_entry *vme_first_after(struct vm_map *map, uintptr_t addr)
  * Is [start, end) a valid range of the map, covered by entries without a
  * hole?  Returns the entries containing start and end - 1 in *first, *last.
  */
-static kern_return_t vme_check_range(struct vm_map *map, uintptr_t start, uintptr_t end,
-                                     struct vm_map_entry **first, struct vm_map_entry **last)
+static inline kern_return_t vme_check_range(struct vm_map *map, uintptr_t start, uintptr_t end,
+                                            struct vm_map_entry **first, struct vm_map_entry **last)
 {
 	if ((start | end) & PAGE_MASK)
 		return KERN_INVALID_ARGUMENT;
@@ -249,11 +249,12 @@ static void vme_spares_put(struct vm_map *map, struct vm_map_entry **spares)
  * first .. last cover: one for each end of the range that cuts an entry.
  * false if out of memory (nothing taken).  map->lock held.
  */
-static bool vme_spares_get(struct vm_map *map, const struct vm_map_entry *first,
-                           const struct vm_map_entry *last, uintptr_t start, uintptr_t end,
-                           struct vm_map_entry **spares)
+static inline bool vme_spares_get(struct vm_map *map, const struct vm_map_entry *first,
+                                  const struct vm_map_entry *last, uintptr_t start, uintptr_t end,
+                                  struct vm_map_entry **spares)
 {
-	bool cut_start = first->start<start, cut_end = last->end> end;
+	bool cut_start = first->start < start;
+	bool cut_end = last->end > end;
 
 	spares[0] = cut_start ? vme_alloc(map) : NULL;
 	spares[1] = cut_end ? vme_alloc(map) : NULL;
@@ -423,14 +424,14 @@ kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, boo
 	if (before && !n)
 		err = KERN_RESOURCE_SHORTAGE;
 	if (n) {
-		*n = (struct vm_map_entry){
-			.start = start,
-			.end = start + size,
-			.prot = prot,
-			.max_prot = VM_PROT_ALL,
-			.inheritance = VM_INHERIT_DEFAULT,
-			.backing = VM_BACKING_ANON,
-		};
+		/* Field by field: the prev/next links are set by vme_link. */
+		n->start = start;
+		n->end = start + size;
+		n->prot = prot;
+		n->max_prot = VM_PROT_ALL;
+		n->inheritance = VM_INHERIT_DEFAULT;
+		n->backing = VM_BACKING_ANON;
+		n->resident = false;
 		vme_link(map, before, n);
 		map->hint = n; /* the caller's next fault or deallocate is likely here */
 		vme_coalesce(map, n, start + size);
