@@ -34,6 +34,28 @@ __attribute__((weak)) unsigned ipc_port_count(void)
 	return 0;
 }
 
+/* What maps keep for speed (spare entries, empty page tables): vm/vm_map.c. */
+__attribute__((weak)) void vm_map_reclaim(void)
+{
+}
+
+struct kt_counts {
+	uint64_t pages, objs;
+	unsigned ports;
+};
+
+/*
+ * The leak check's counters.  Caches that would hand their memory back on
+ * demand are emptied first, at both ends of the suite, so that what is
+ * compared is what the suite really holds.
+ */
+static struct kt_counts kt_count(void)
+{
+	vm_map_reclaim();
+	return (struct kt_counts){ vm_page_free_count(), kalloc_objects_in_use(),
+		                   ipc_port_count() };
+}
+
 bool ktest_glob(const char *pat, const char *s)
 {
 	while (*pat) {
@@ -181,23 +203,18 @@ static void kt_suite_begin(const char *suite, unsigned ncases, bool leak_check)
 	        ncases + (leak_check ? 1 : 0));
 }
 
-/*
- * The leak check (pages0, objs0, ports0: counters before the suite) and
- * the suite's line.
- */
+/* The leak check (c0: the counters before the suite) and the suite's line. */
 static bool kt_suite_end(const char *suite, unsigned index, struct ktest_run *r, bool leak_check,
-                         uint64_t pages0, uint64_t objs0, unsigned ports0)
+                         struct kt_counts c0)
 {
 	if (leak_check) {
-		uint64_t pages1 = vm_page_free_count();
-		uint64_t objs1 = kalloc_objects_in_use();
-		unsigned ports1 = ipc_port_count();
-		bool ok = pages1 == pages0 && objs1 == objs0 && ports1 == ports0;
+		struct kt_counts c1 = kt_count();
+		bool ok = c1.pages == c0.pages && c1.objs == c0.objs && c1.ports == c0.ports;
 
 		if (!ok)
 			kprintf("    # %s: free pages %lu -> %lu, allocator objects %lu -> %lu, "
 			        "ports %u -> %u\n",
-			        suite, pages0, pages1, objs0, objs1, ports0, ports1);
+			        suite, c0.pages, c1.pages, c0.objs, c1.objs, c0.ports, c1.ports);
 		ktest_report(r, "no_leaks", ok, NULL);
 	}
 	kprintf("%sok %u %s\n", r->failed ? "not " : "", index, suite);
@@ -209,12 +226,10 @@ static bool kt_run_dynamic(const struct ktest_dynamic *d, unsigned index, struct
 	struct ktest_run r = { 0, false, t };
 
 	kt_suite_begin(d->suite, d->ncases(), true);
-	uint64_t pages0 = vm_page_free_count();
-	uint64_t objs0 = kalloc_objects_in_use();
-	unsigned ports0 = ipc_port_count();
+	struct kt_counts c0 = kt_count();
 
 	d->run(&r);
-	return kt_suite_end(d->suite, index, &r, true, pages0, objs0, ports0);
+	return kt_suite_end(d->suite, index, &r, true, c0);
 }
 
 static bool kt_run_suite(const char *patterns, const char *suite, unsigned index,
@@ -232,9 +247,7 @@ static bool kt_run_suite(const char *patterns, const char *suite, unsigned index
 	bool leak_check = !(flags & KTEST_NO_LEAK_CHECK);
 
 	kt_suite_begin(suite, ncases, leak_check);
-	uint64_t pages0 = vm_page_free_count();
-	uint64_t objs0 = kalloc_objects_in_use();
-	unsigned ports0 = ipc_port_count();
+	struct kt_counts c0 = kt_count();
 
 	for (const struct ktest_case *c = __ktest_start; c < __ktest_end; c++) {
 		if (strcmp(c->suite, suite) != 0 || !kt_case_selected(patterns, c))
@@ -244,7 +257,7 @@ static bool kt_run_suite(const char *patterns, const char *suite, unsigned index
 		c->fn(&kt);
 		ktest_report(&r, c->name, !kt.failed, kt.skip_reason);
 	}
-	return kt_suite_end(suite, index, &r, leak_check, pages0, objs0, ports0);
+	return kt_suite_end(suite, index, &r, leak_check, c0);
 }
 
 static bool kt_dynamic_selected(const char *patterns, const struct ktest_dynamic *d)

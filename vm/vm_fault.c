@@ -54,7 +54,7 @@ kern_return_t vm_fault(struct vm_map *map, uintptr_t addr, unsigned fault_type)
 
 		if (fresh && (pa = vm_page_alloc()) != 0) {
 			memset(PHYS_TO_VIRT(pa), 0, PAGE_SIZE);
-			vm_resident_insert(&map->resident, va, pa);
+			vm_map_page_insert_locked(map, e, va, pa);
 		}
 		if (!pa)
 			err = KERN_RESOURCE_SHORTAGE;

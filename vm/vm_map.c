@@ -9,14 +9,24 @@
  *
  * Operations on a range [start, end) that cuts an entry first "clip" it:
  * split it into two entries at start or end, so that the range is covered
- * by whole entries.  Clipping needs a new entry, so every operation that
- * may clip takes its spare entries from the zone before taking the lock,
- * and checks the whole range before changing anything: an operation
- * either fails without effect or succeeds completely.  Afterwards
- * neighbours with identical attributes are merged back together.
+ * by whole entries.  Clipping needs a new entry, so an operation checks
+ * the whole range first, then takes exactly the entries its clips need,
+ * and only then changes anything: it either fails without effect or
+ * succeeds completely.  Afterwards neighbours with identical attributes
+ * are merged back together.
+ *
+ * Entries come from the map's own spares (map->spare, up to
+ * VM_MAP_SPARE_ENTRIES, refilled by every entry the map frees) before the
+ * zone, so a vm_allocate/vm_deallocate pair costs no allocator call at
+ * all.  The zone may be called with the map lock held (the lock order
+ * allows it).  vm_map_reclaim hands every map's spares back.
  *
  * Resident pages live in map->resident keyed by virtual address, not in
- * the entries, so splitting and merging entries never moves pages.
+ * the entries, so splitting and merging entries never moves pages.  An
+ * entry's `resident' flag says that some of its pages may be resident: it
+ * is set when a page is recorded in it, copied by a clip and OR-ed by a
+ * merge, so it may be stale but never wrongly clear.  Removing or
+ * reprotecting entries whose flag is clear skips the resident table.
  */
 #include "kern/kern_return.h"
 #include "kern/panic.h"
@@ -27,6 +37,9 @@
 
 static struct zone vm_map_zone;
 static struct zone vm_map_entry_zone;
+
+static spinlock_t vm_map_list_lock = SPINLOCK_INIT; /* before any map's lock */
+static struct vm_map *vm_map_list;                  /* [A] every map */
 
 /* The map whose tables each CPU has loaded (vm_map_activate), NULL: the kernel's. */
 static struct vm_map *vm_map_active_cpu[MAX_CPUS];
@@ -57,14 +70,40 @@ bool vm_prot_allows(vm_prot_t prot, vm_prot_t access)
 	return (prot & access) == access;
 }
 
-static struct vm_map_entry *vme_alloc(void)
+/* One of the map's spares, else a new entry; NULL if out of memory.  map->lock held. */
+static struct vm_map_entry *vme_alloc(struct vm_map *map)
 {
-	return zalloc(&vm_map_entry_zone);
+	struct vm_map_entry *e = map->spare;
+
+	if (!e)
+		return zalloc(&vm_map_entry_zone);
+	map->spare = e->next;
+	map->nspare--;
+	return e;
 }
 
-static void vme_free(struct vm_map_entry *e)
+/* Keeps e as a spare if the map has room for one, else frees it.  map->lock held. */
+static void vme_free(struct vm_map *map, struct vm_map_entry *e)
 {
-	zfree(&vm_map_entry_zone, e);
+	if (map->nspare < VM_MAP_SPARE_ENTRIES) {
+		e->next = map->spare;
+		map->spare = e;
+		map->nspare++;
+	} else {
+		zfree(&vm_map_entry_zone, e);
+	}
+}
+
+/* Frees the map's spares.  map->lock held (or the map unreachable). */
+static void vme_drain(struct vm_map *map)
+{
+	while (map->spare) {
+		struct vm_map_entry *e = map->spare;
+
+		map->spare = e->next;
+		zfree(&vm_map_entry_zone, e);
+	}
+	map->nspare = 0;
 }
 
 /* Links e into the list before `before' (which may be the sentinel). */
@@ -85,7 +124,7 @@ static void vme_unlink(struct vm_map *map, struct vm_map_entry *e)
 	map->nentries--;
 	map->size -= e->end - e->start;
 	if (map->hint == e)
-		map->hint = &map->head;
+		map->hint = e->prev; /* a merge's survivor; the sentinel is fine too */
 }
 
 static bool vme_mergeable(const struct vm_map_entry *a, const struct vm_map_entry *b)
@@ -112,7 +151,8 @@ static void vme_coalesce(struct vm_map *map, struct vm_map_entry *first, uintptr
 		vme_unlink(map, n);
 		map->size += n->end - e->end;
 		e->end = n->end;
-		vme_free(n);
+		e->resident |= n->resident;
+		vme_free(map, n);
 	}
 }
 
@@ -173,10 +213,10 @@ static struct vm_map_entry *vme_first_after(struct vm_map *map, uintptr_t addr)
 
 /*
  * Is [start, end) a valid range of the map, covered by entries without a
- * hole?  Returns the entry containing start in *first.
+ * hole?  Returns the entries containing start and end - 1 in *first, *last.
  */
-static kern_return_t vme_check_range(struct vm_map *map, uintptr_t start, uintptr_t end,
-                                     struct vm_map_entry **first)
+static inline kern_return_t vme_check_range(struct vm_map *map, uintptr_t start, uintptr_t end,
+                                            struct vm_map_entry **first, struct vm_map_entry **last)
 {
 	if ((start | end) & PAGE_MASK)
 		return KERN_INVALID_ARGUMENT;
@@ -193,7 +233,36 @@ static kern_return_t vme_check_range(struct vm_map *map, uintptr_t start, uintpt
 		if (e == &map->head || e->start != at)
 			return KERN_INVALID_ADDRESS; /* a hole */
 	}
+	*last = e;
 	return KERN_SUCCESS;
+}
+
+static void vme_spares_put(struct vm_map *map, struct vm_map_entry **spares)
+{
+	for (int i = 0; i < 2; i++)
+		if (spares[i])
+			vme_free(map, spares[i]);
+}
+
+/*
+ * Takes the entries vme_clip_range will need for [start, end), which
+ * first .. last cover: one for each end of the range that cuts an entry.
+ * false if out of memory (nothing taken).  map->lock held.
+ */
+static inline bool vme_spares_get(struct vm_map *map, const struct vm_map_entry *first,
+                                  const struct vm_map_entry *last, uintptr_t start, uintptr_t end,
+                                  struct vm_map_entry **spares)
+{
+	bool cut_start = first->start < start;
+	bool cut_end = last->end > end;
+
+	spares[0] = cut_start ? vme_alloc(map) : NULL;
+	spares[1] = cut_end ? vme_alloc(map) : NULL;
+	if ((cut_start && !spares[0]) || (cut_end && !spares[1])) {
+		vme_spares_put(map, spares);
+		return false;
+	}
+	return true;
 }
 
 /* Clips so that [start, end), known to be covered, is made of whole entries; returns the first. */
@@ -228,6 +297,14 @@ kern_return_t vm_map_create(struct vm_map **out)
 	map->head.start = map->head.end = map->max; /* never matches a lookup */
 	map->hint = &map->head;
 	vm_resident_init(&map->resident);
+
+	unsigned long flags = spin_lock_irqsave(&vm_map_list_lock);
+
+	map->all_next = vm_map_list;
+	if (vm_map_list)
+		vm_map_list->all_prev = map;
+	vm_map_list = map;
+	spin_unlock_irqrestore(&vm_map_list_lock, flags);
 	*out = map;
 	return KERN_SUCCESS;
 }
@@ -247,12 +324,23 @@ void vm_map_destroy(struct vm_map *map)
 		if (vm_map_active_cpu[i] == map)
 			panic("vm_map_destroy: map %p is active on cpu %u", map, i);
 
+	unsigned long flags = spin_lock_irqsave(&vm_map_list_lock);
+
+	if (map->all_prev)
+		map->all_prev->all_next = map->all_next;
+	else
+		vm_map_list = map->all_next;
+	if (map->all_next)
+		map->all_next->all_prev = map->all_prev;
+	spin_unlock_irqrestore(&vm_map_list_lock, flags);
+
 	while (map->head.next != &map->head) {
 		struct vm_map_entry *e = map->head.next;
 
 		vme_unlink(map, e);
-		vme_free(e);
+		vme_free(map, e);
 	}
+	vme_drain(map);
 	/* The page tables go as a whole below: no need to unmap page by page. */
 	vm_resident_remove_range(&map->resident, map->min, map->max, vm_map_free_page, NULL);
 	vm_resident_fini(&map->resident);
@@ -327,76 +415,56 @@ kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, boo
 	    (prot & ~VM_PROT_ALL))
 		return KERN_INVALID_ARGUMENT;
 
-	struct vm_map_entry *n = vme_alloc();
-
-	if (!n)
-		return KERN_RESOURCE_SHORTAGE;
-
 	unsigned long flags = spin_lock_irqsave(&map->lock);
 	kern_return_t err = KERN_SUCCESS;
 	uintptr_t start = *addr;
 	struct vm_map_entry *before = vme_place(map, &start, size, anywhere, &err);
+	struct vm_map_entry *n = before ? vme_alloc(map) : NULL;
 
-	if (before) {
-		*n = (struct vm_map_entry){
-			.start = start,
-			.end = start + size,
-			.prot = prot,
-			.max_prot = VM_PROT_ALL,
-			.inheritance = VM_INHERIT_DEFAULT,
-			.backing = VM_BACKING_ANON,
-		};
+	if (before && !n)
+		err = KERN_RESOURCE_SHORTAGE;
+	if (n) {
+		/* Field by field: the prev/next links are set by vme_link. */
+		n->start = start;
+		n->end = start + size;
+		n->prot = prot;
+		n->max_prot = VM_PROT_ALL;
+		n->inheritance = VM_INHERIT_DEFAULT;
+		n->backing = VM_BACKING_ANON;
+		n->resident = false;
 		vme_link(map, before, n);
+		map->hint = n; /* the caller's next fault or deallocate is likely here */
 		vme_coalesce(map, n, start + size);
 		*addr = start;
 	}
 	spin_unlock_irqrestore(&map->lock, flags);
-	if (!before)
-		vme_free(n);
 	return err;
-}
-
-/* Takes two spare entries for clipping; false if the zone has none. */
-static bool vme_spares_get(struct vm_map_entry **spares)
-{
-	spares[0] = vme_alloc();
-	spares[1] = vme_alloc();
-	return spares[0] && spares[1];
-}
-
-static void vme_spares_put(struct vm_map_entry **spares)
-{
-	for (int i = 0; i < 2; i++)
-		if (spares[i])
-			vme_free(spares[i]);
 }
 
 kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
 {
-	struct vm_map_entry *spares[2];
-
-	if (!vme_spares_get(spares)) {
-		vme_spares_put(spares);
-		return KERN_RESOURCE_SHORTAGE;
-	}
-
 	unsigned long flags = spin_lock_irqsave(&map->lock);
-	struct vm_map_entry *e;
-	kern_return_t err = vme_check_range(map, start, end, &e);
+	struct vm_map_entry *e, *last, *spares[2];
+	kern_return_t err = vme_check_range(map, start, end, &e, &last);
 
+	if (err == KERN_SUCCESS && !vme_spares_get(map, e, last, start, end, spares))
+		err = KERN_RESOURCE_SHORTAGE;
 	if (err == KERN_SUCCESS) {
+		bool resident = false;
+
 		e = vme_clip_range(map, e, start, end, spares);
 		while (e != &map->head && e->start < end) {
 			struct vm_map_entry *next = e->next;
 
+			resident |= e->resident;
 			vme_unlink(map, e);
-			vme_free(e);
+			vme_free(map, e);
 			e = next;
 		}
-		vm_resident_remove_range(&map->resident, start, end, vm_map_free_page, map);
+		if (resident)
+			vm_resident_remove_range(&map->resident, start, end, vm_map_free_page, map);
 	}
 	spin_unlock_irqrestore(&map->lock, flags);
-	vme_spares_put(spares);
 	return err;
 }
 
@@ -419,22 +487,18 @@ static void vm_map_reprotect_page(void *arg, uintptr_t va, paddr_t pa)
 kern_return_t vm_map_protect(struct vm_map *map, uintptr_t start, uintptr_t end, vm_prot_t prot,
                              bool set_max)
 {
-	struct vm_map_entry *spares[2];
-
 	if (prot & ~VM_PROT_ALL)
 		return KERN_INVALID_ARGUMENT;
-	if (!vme_spares_get(spares)) {
-		vme_spares_put(spares);
-		return KERN_RESOURCE_SHORTAGE;
-	}
 
 	unsigned long flags = spin_lock_irqsave(&map->lock);
-	struct vm_map_entry *first, *e;
-	kern_return_t err = vme_check_range(map, start, end, &first);
+	struct vm_map_entry *first, *last, *e, *spares[2];
+	kern_return_t err = vme_check_range(map, start, end, &first, &last);
 
 	for (e = first; err == KERN_SUCCESS && e != &map->head && e->start < end; e = e->next)
 		if ((prot & e->max_prot) != prot) /* set_max too: a maximum only goes down */
 			err = KERN_PROTECTION_FAILURE;
+	if (err == KERN_SUCCESS && !vme_spares_get(map, first, last, start, end, spares))
+		err = KERN_RESOURCE_SHORTAGE;
 
 	if (err == KERN_SUCCESS) {
 		first = vme_clip_range(map, first, start, end, spares);
@@ -447,7 +511,7 @@ kern_return_t vm_map_protect(struct vm_map *map, uintptr_t start, uintptr_t end,
 			} else {
 				e->prot = prot;
 			}
-			if (e->prot == old)
+			if (e->prot == old || !e->resident)
 				continue;
 			struct vm_map_reprotect rp = { &map->pmap, vm_prot_to_pmap(e->prot) };
 
@@ -457,8 +521,26 @@ kern_return_t vm_map_protect(struct vm_map *map, uintptr_t start, uintptr_t end,
 		vme_coalesce(map, first, end);
 	}
 	spin_unlock_irqrestore(&map->lock, flags);
-	vme_spares_put(spares);
 	return err;
+}
+
+void vm_map_page_insert_locked(struct vm_map *map, struct vm_map_entry *e, uintptr_t va, paddr_t pa)
+{
+	e->resident = true;
+	vm_resident_insert(&map->resident, va, pa);
+}
+
+void vm_map_reclaim(void)
+{
+	unsigned long flags = spin_lock_irqsave(&vm_map_list_lock);
+
+	for (struct vm_map *map = vm_map_list; map; map = map->all_next) {
+		spin_lock(&map->lock);
+		vme_drain(map);
+		pmap_collect(&map->pmap);
+		spin_unlock(&map->lock);
+	}
+	spin_unlock_irqrestore(&vm_map_list_lock, flags);
 }
 
 void vm_map_activate(struct vm_map *map)

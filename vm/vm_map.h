@@ -13,8 +13,9 @@
  * Locking.  map->lock is a spinlock taken with interrupts off: the page
  * fault handler takes it from a trap in any of the task's threads (and
  * from copyin/copyout), and nothing sleeps while holding it (page
- * allocation, zeroing and page-table updates do not block).  Order:
- * map->lock, then the pmap's lock, zone/kalloc locks, the vm_page lock.
+ * allocation, zeroing and page-table updates do not block).  Order: the
+ * list of maps' lock (vm_map_reclaim), map->lock, then the pmap's lock,
+ * zone/kalloc locks, the vm_page lock.
  * Never touch user memory through a user address with map->lock held: the
  * fault would take the lock again.
  *
@@ -67,20 +68,27 @@ struct vm_map_entry {
 	vm_prot_t max_prot;               /* [m] ceiling for prot */
 	vm_inherit_t inheritance;         /* [m] for task_create (not used yet) */
 	enum vm_map_backing backing;      /* [m] */
+	bool resident;                    /* [m] some of its pages may be resident */
 };
 
-/* Lock legend: [I] immutable after creation, [m] lock. */
+/* Free entries a map keeps for its next enter or clip (vm_map.c). */
+#define VM_MAP_SPARE_ENTRIES 4
+
+/* Lock legend: [I] immutable after creation, [m] lock, [A] vm_map.c's list lock. */
 struct vm_map {
 	spinlock_t lock;
-	struct pmap pmap;            /* [m] page tables (also under its own lock) */
-	struct vm_map_entry head;    /* [m] list sentinel: head.next is the lowest entry */
-	struct vm_map_entry *hint;   /* [m] last entry found, or &head */
-	uintptr_t min, max;          /* [I] VM_MIN_USER, VM_MAX_USER */
-	uint64_t nentries;           /* [m] entries in the list */
-	uint64_t size;               /* [m] bytes covered by entries */
-	struct vm_resident resident; /* [m] resident pages; .count is the counter */
-	uint64_t faults;             /* [m] vm_fault calls that resolved */
-	uint64_t zero_fills;         /* [m] pages allocated and zeroed by faults */
+	struct vm_map *all_next, *all_prev; /* [A] every map, for vm_map_reclaim */
+	struct pmap pmap;                   /* [m] page tables (also under its own lock) */
+	struct vm_map_entry head;           /* [m] list sentinel: head.next is the lowest entry */
+	struct vm_map_entry *hint;          /* [m] last entry found, or &head */
+	uintptr_t min, max;                 /* [I] VM_MIN_USER, VM_MAX_USER */
+	uint64_t nentries;                  /* [m] entries in the list */
+	uint64_t size;                      /* [m] bytes covered by entries */
+	struct vm_resident resident;        /* [m] resident pages; .count is the counter */
+	uint64_t faults;                    /* [m] vm_fault calls that resolved */
+	uint64_t zero_fills;                /* [m] pages allocated and zeroed by faults */
+	struct vm_map_entry *spare;         /* [m] free entries, linked by next */
+	unsigned nspare;                    /* [m] how many: at most VM_MAP_SPARE_ENTRIES */
 };
 
 /* Sets up the map and entry zones.  After kalloc_init. */
@@ -142,6 +150,16 @@ void vm_map_activate(struct vm_map *map);
 /* The map last activated on this CPU, or NULL. */
 struct vm_map *vm_map_active(void);
 
+/*
+ * Gives back what maps keep for speed and could do without: every map's
+ * spare entries (to the entry zone) and the page tables its pmap kept
+ * after they emptied (pmap_collect).  Call it before counting free pages
+ * or allocator objects against an earlier count (the ktest leak check
+ * does), and before concluding that memory is exhausted.  Takes every
+ * map's lock in turn: call it with none held.
+ */
+void vm_map_reclaim(void);
+
 /* Counters, for statistics and the perf engine. */
 uint64_t vm_map_resident_pages(struct vm_map *map);
 uint64_t vm_map_entry_count(struct vm_map *map);
@@ -161,5 +179,11 @@ bool vm_prot_allows(vm_prot_t prot, vm_prot_t access);
  * containing addr, or NULL; updates the hint.
  */
 struct vm_map_entry *vm_map_lookup_locked(struct vm_map *map, uintptr_t addr);
+/*
+ * Records pa as the resident page at va, inside entry e (map->lock held),
+ * so that removing or reprotecting e knows it has pages to visit.
+ */
+void vm_map_page_insert_locked(struct vm_map *map, struct vm_map_entry *e, uintptr_t va,
+                               paddr_t pa);
 
 #endif

@@ -95,12 +95,16 @@ kern_return_t vm_protect(struct vm_map *map, uintptr_t addr, size_t size, bool s
 	return kr;
 }
 
-/* Is [start, end) allocated and does it allow `access' throughout?  map->lock held. */
+/*
+ * Is [start, end) allocated and does it allow `access' throughout?  The
+ * entry containing start in *first.  map->lock held.
+ */
 static kern_return_t vu_check_locked(struct vm_map *map, uintptr_t start, uintptr_t end,
-                                     vm_prot_t access)
+                                     vm_prot_t access, struct vm_map_entry **first)
 {
 	struct vm_map_entry *e = vm_map_lookup_locked(map, start);
 
+	*first = e;
 	for (;;) {
 		if (!e)
 			return KERN_INVALID_ADDRESS;
@@ -123,8 +127,9 @@ static kern_return_t vu_copy_page(struct vm_map *map, uintptr_t addr, uint8_t *k
 {
 	uintptr_t va = trunc_page(addr);
 	unsigned long flags = spin_lock_irqsave(&map->lock);
+	struct vm_map_entry *e;
 	kern_return_t kr =
-	    vu_check_locked(map, va, va + PAGE_SIZE, write ? VM_PROT_WRITE : VM_PROT_READ);
+	    vu_check_locked(map, va, va + PAGE_SIZE, write ? VM_PROT_WRITE : VM_PROT_READ, &e);
 	paddr_t pa = 0;
 
 	if (kr == KERN_SUCCESS) {
@@ -134,7 +139,7 @@ static kern_return_t vu_copy_page(struct vm_map *map, uintptr_t addr, uint8_t *k
 			if (pa) {
 				memset(PHYS_TO_VIRT(pa), 0, PAGE_SIZE);
 				/* Resident but unmapped: the task's first touch maps it. */
-				vm_resident_insert(&map->resident, va, pa);
+				vm_map_page_insert_locked(map, e, va, pa);
 			} else {
 				kr = KERN_RESOURCE_SHORTAGE;
 			}
@@ -168,8 +173,9 @@ static kern_return_t vu_transfer(struct vm_map *map, uintptr_t addr, uint8_t *kb
 
 	if (kr == KERN_SUCCESS) {
 		unsigned long flags = spin_lock_irqsave(&map->lock);
+		struct vm_map_entry *first;
 
-		kr = vu_check_locked(map, start, end, write ? VM_PROT_WRITE : VM_PROT_READ);
+		kr = vu_check_locked(map, start, end, write ? VM_PROT_WRITE : VM_PROT_READ, &first);
 		spin_unlock_irqrestore(&map->lock, flags);
 	}
 	/* Checked as a whole first; a concurrent vm_deallocate can still cut it short. */

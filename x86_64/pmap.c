@@ -4,8 +4,12 @@
  * Every operation works on a struct pmap; the pmap_k* calls are the
  * kernel_pmap case.  Page-table pages come from vm_page_alloc and are
  * reached through the physmap.  Each one's struct vm_page counts its valid
- * entries, so pmap_remove frees a PT, PD or PDPT the moment it becomes
- * empty, and pmap_destroy only has to walk what is left.
+ * entries, so pmap_kremove frees a kernel PT, PD or PDPT the moment it
+ * becomes empty.  A user pmap keeps its empty tables instead: a task that
+ * allocates, touches and frees memory in the same place would otherwise
+ * pay for a zeroed table page, and its hooking and unhooking, on every
+ * round.  pmap_collect frees them (vm_map_reclaim calls it), pmap_destroy
+ * walks whatever is left.
  *
  * The physmap uses 2 MiB pages wherever a whole aligned 2 MiB lies in one
  * mapped range.  Changing one 4 KiB page inside such a page splits it into
@@ -240,6 +244,27 @@ static uint64_t *pm_walk(struct pmap *pm, uintptr_t va, int level, kern_return_t
 	return &t[PM_IDX(va, level)];
 }
 
+/* The table entry e points to, or NULL if it is absent or maps a large page. */
+static uint64_t *pm_down(uint64_t e)
+{
+	return (e & (PTE_P | PTE_PS)) == PTE_P ? pm_table(e & PTE_ADDR) : NULL;
+}
+
+/*
+ * va's PT entry (present or not) when the tables above it exist, else
+ * NULL: the common case of pm_enter and pm_remove, without pm_walk's and
+ * pm_lookup's general loops.
+ */
+static uint64_t *pm_pte(struct pmap *pm, uintptr_t va)
+{
+	uint64_t *pdpt, *pd, *pt;
+
+	if (!(pdpt = pm_down(pm_table(pm->pml4)[PM_IDX(va, 4)])) ||
+	    !(pd = pm_down(pdpt[PM_IDX(va, 3)])) || !(pt = pm_down(pd[PM_IDX(va, 2)])))
+		return NULL;
+	return &pt[PM_IDX(va, 1)];
+}
+
 /* The leaf entry mapping va (PT entry, or PD entry of a 2 MiB page), or NULL. */
 static uint64_t *pm_lookup(struct pmap *pm, uintptr_t va, int *level)
 {
@@ -258,22 +283,26 @@ static uint64_t *pm_lookup(struct pmap *pm, uintptr_t va, int *level)
 	}
 }
 
-/* Turns a split PT back into a 2 MiB page once it maps one again. */
-static void pm_promote(struct pmap *pm, uintptr_t va)
+/*
+ * Turns a split PT back into a 2 MiB page once it maps one again; pte is
+ * va's entry in it, just changed.
+ */
+static void pm_promote(struct pmap *pm, uintptr_t va, uint64_t *pte)
 {
-	kern_return_t err;
-	int level;
-	uint64_t *pde = pm_lookup(pm, va, &level);
+	if (pm != &kernel_pmap)
+		return; /* only the physmap has 2 MiB pages to split */
 
-	if (!pde || level != 1)
-		return;
-	pde = pm_walk(pm, va, 2, &err);
-
-	uint64_t *pt = pm_table(*pde & PTE_ADDR);
+	uint64_t *pt = (uint64_t *)trunc_page((uintptr_t)pte);
 	struct vm_page *pg = pm_tpage(pt);
+
+	if (!(pg->flags & PM_PT_SPLIT) || pg->count != 512)
+		return; /* the common case: nothing to look at */
+
+	kern_return_t err;
+	uint64_t *pde = pm_walk(pm, va, 2, &err);
 	uint64_t base = pt[0] & PTE_ADDR, attr = pt[0] & PTE_ATTR & ~(PTE_A | PTE_D);
 
-	if (!(pg->flags & PM_PT_SPLIT) || pg->count != 512 || (base & (LARGE_SIZE - 1)))
+	if (base & (LARGE_SIZE - 1))
 		return;
 	for (unsigned j = 0; j < 512; j++)
 		if ((pt[j] & PTE_ADDR) != base + j * PAGE_SIZE ||
@@ -293,43 +322,60 @@ static kern_return_t pm_enter(struct pmap *pm, uintptr_t va, paddr_t pa, unsigne
 		return err ? err : KERN_INVALID_ARGUMENT;
 
 	unsigned long flags = spin_lock_irqsave(&pm->lock);
-	uint64_t *e = pm_walk(pm, va, 1, &err);
+	uint64_t *e = pm_pte(pm, va);
 
+	if (!e)
+		e = pm_walk(pm, va, 1, &err);
 	if (e) {
 		pm_set(e, pa | pm_bits(va, prot));
 		pm_flush(pm, va);
-		pm_promote(pm, va);
+		pm_promote(pm, va, e);
 	}
 	spin_unlock_irqrestore(&pm->lock, flags);
 	return err;
 }
 
+/*
+ * Unhooks the kernel tables above va that are empty now (pm_set unhooks a
+ * kernel PDPT from every pmap) and puts them in dead[]; returns how many.
+ */
+static unsigned pm_unhook_empty(struct pmap *pm, uintptr_t va, uint64_t **dead)
+{
+	uint64_t *tables[5];
+	unsigned ndead = 0;
+
+	tables[4] = pm_table(pm->pml4);
+	for (int l = 4; l > 1; l--)
+		tables[l - 1] = pm_table(tables[l][PM_IDX(va, l)] & PTE_ADDR);
+	for (int l = 1; l < 4 && pm_tpage(tables[l])->count == 0; l++) {
+		pm_set(&tables[l + 1][PM_IDX(va, l + 1)], 0);
+		dead[ndead++] = tables[l];
+	}
+	return ndead;
+}
+
 static kern_return_t pm_remove(struct pmap *pm, uintptr_t va)
 {
 	kern_return_t err = pm_check(pm, va, 0, false);
-	int level;
+	int level = 1;
 
 	if (err)
 		return err;
 
 	unsigned long flags = spin_lock_irqsave(&pm->lock);
-	uint64_t *tables[5], *dead[3];
+	uint64_t *e = pm_pte(pm, va), *dead[3];
 	unsigned ndead = 0;
 
-	if (!pm_lookup(pm, va, &level))
+	if (!e)
+		e = pm_lookup(pm, va, &level); /* no PT: absent, or inside a 2 MiB page */
+	if (!e || !(*e & PTE_P))
 		err = KERN_INVALID_ADDRESS;
-	else if (level == 2 && !pm_walk(pm, va, 1, &err))
+	else if (level == 2 && !(e = pm_walk(pm, va, 1, &err)))
 		; /* could not split the 2 MiB page */
 	else {
-		tables[4] = pm_table(pm->pml4);
-		for (int l = 4; l > 1; l--)
-			tables[l - 1] = pm_table(tables[l][PM_IDX(va, l)] & PTE_ADDR);
-		pm_set(&tables[1][PM_IDX(va, 1)], 0);
-		/* Free the tables left empty (pm_set unhooks kernel PDPTs everywhere). */
-		for (int l = 1; l < 4 && pm_tpage(tables[l])->count == 0; l++) {
-			pm_set(&tables[l + 1][PM_IDX(va, l + 1)], 0);
-			dead[ndead++] = tables[l];
-		}
+		pm_set(e, 0);
+		if (pm == &kernel_pmap)
+			ndead = pm_unhook_empty(pm, va, dead);
 		pm_flush(pm, va);
 		while (ndead)
 			pm_table_free(pm, VIRT_TO_PHYS(dead[--ndead]));
@@ -358,7 +404,7 @@ static kern_return_t pm_protect(struct pmap *pm, uintptr_t va, unsigned prot)
 	else {
 		*e = (*e & PTE_ADDR) | pm_bits(va, prot);
 		pm_flush(pm, va);
-		pm_promote(pm, va);
+		pm_promote(pm, va, e);
 	}
 	spin_unlock_irqrestore(&pm->lock, flags);
 	return err;
@@ -493,6 +539,55 @@ void pmap_destroy(struct pmap *pm)
 	if (pm->ptpages != 0)
 		panic("pmap_destroy: %lu page-table pages unaccounted for", pm->ptpages);
 	pm->pml4 = 0;
+}
+
+/*
+ * Unhooks the empty tables below t, a table at `level' (4: the PML4, of
+ * which only the first n entries, the user half, are looked at), and
+ * chains them on *dead through their vm_page's next.  Children first, so
+ * a PD whose PTs were all empty goes too.
+ */
+static void pm_collect_level(struct pmap *pm, uint64_t *t, int level, unsigned n,
+                             struct vm_page **dead)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!(t[i] & PTE_P) || (t[i] & PTE_PS))
+			continue;
+
+		uint64_t *sub = pm_table(t[i] & PTE_ADDR);
+		struct vm_page *pg = pm_tpage(sub);
+
+		if (level > 2)
+			pm_collect_level(pm, sub, level - 1, 512, dead);
+		if (pg->count == 0) {
+			pm_set(&t[i], 0);
+			pg->next = *dead;
+			*dead = pg;
+		}
+	}
+}
+
+uint64_t pmap_collect(struct pmap *pm)
+{
+	if (pm == &kernel_pmap)
+		panic("pmap_collect: the kernel pmap frees its empty tables itself");
+
+	unsigned long flags = spin_lock_irqsave(&pm->lock);
+	struct vm_page *dead = NULL;
+	uint64_t n = 0;
+
+	pm_collect_level(pm, pm_table(pm->pml4), 4, 256, &dead);
+	if (dead && (read_cr3() & PTE_ADDR) == pm->pml4)
+		write_cr3(pm->pml4); /* no cached walk may lead through a freed table */
+	while (dead) {
+		struct vm_page *pg = dead;
+
+		dead = pg->next;
+		pm_table_free(pm, vm_page_to_phys(pg));
+		n++;
+	}
+	spin_unlock_irqrestore(&pm->lock, flags);
+	return n;
 }
 
 void pmap_activate(struct pmap *pm)

@@ -86,10 +86,14 @@ unsigned pmap_kprot(uintptr_t va);
 /*
  * User address spaces.  pmap_create shares the kernel half; pmap_destroy
  * frees every page-table page of the user half but not the frames mapped
- * there (they belong to whoever entered them).
+ * there (they belong to whoever entered them).  A user page table that
+ * pmap_remove empties stays in place, ready for the next pmap_enter in
+ * its range; pmap_collect frees those (kernel tables go as they empty).
  */
 kern_return_t pmap_create(struct pmap *pm);
 void pmap_destroy(struct pmap *pm);
+/* Frees pm's empty user page tables; returns how many pages it freed. */
+uint64_t pmap_collect(struct pmap *pm);
 kern_return_t pmap_enter(struct pmap *pm, uintptr_t va, paddr_t pa, unsigned prot);
 kern_return_t pmap_remove(struct pmap *pm, uintptr_t va);
 kern_return_t pmap_protect(struct pmap *pm, uintptr_t va, unsigned prot);

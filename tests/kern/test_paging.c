@@ -275,6 +275,38 @@ KTEST(paging, user_pmap)
 	KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
 }
 
+/* A user pmap keeps the tables pmap_remove empties; pmap_collect frees exactly those. */
+KTEST(paging, user_tables_collected)
+{
+	uint64_t free0 = vm_page_free_count();
+	struct pmap pm;
+	paddr_t pa = vm_page_alloc();
+	uintptr_t uva = 0x400000;
+
+	KT_ASSERT(kt, pa);
+	KT_ASSERT_EQ(kt, pmap_create(&pm), 0);
+	KT_EXPECT_EQ(kt, pmap_enter(&pm, uva, pa, PMAP_READ), 0);
+	KT_EXPECT_EQ(kt, pmap_enter(&pm, uva + PAGE_SIZE, pa, PMAP_READ), 0);
+	KT_EXPECT_EQ(kt, pm.ptpages, 4); /* PML4, PDPT, PD, PT */
+	KT_EXPECT_EQ(kt, pmap_remove(&pm, uva), 0);
+	KT_EXPECT_EQ(kt, pmap_collect(&pm), 0); /* the PT still maps uva + PAGE_SIZE */
+	KT_EXPECT_EQ(kt, pmap_remove(&pm, uva + PAGE_SIZE), 0);
+	KT_EXPECT_EQ(kt, pm.ptpages, 4); /* empty, but kept */
+	KT_EXPECT_EQ(kt, pmap_extract(&pm, uva + PAGE_SIZE), 0);
+	KT_EXPECT_EQ(kt, pmap_enter(&pm, uva, pa, PMAP_READ), 0); /* no new table */
+	KT_EXPECT_EQ(kt, pm.ptpages, 4);
+	KT_EXPECT_EQ(kt, pmap_remove(&pm, uva), 0);
+	KT_EXPECT_EQ(kt, vm_page_free_count(), free0 - 1 - 4);
+	KT_EXPECT_EQ(kt, pmap_collect(&pm), 3);
+	KT_EXPECT_EQ(kt, pm.ptpages, 1);
+	KT_EXPECT_EQ(kt, vm_page_free_count(), free0 - 1 - 1);
+	KT_EXPECT_EQ(kt, pmap_enter(&pm, uva, pa, PMAP_READ), 0);
+	KT_EXPECT_EQ(kt, pmap_extract(&pm, uva), pa);
+	pmap_destroy(&pm);
+	vm_page_free(pa);
+	KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
+}
+
 KTEST(paging, new_kernel_slot_is_shared)
 {
 	/* PML4 slot 320: nothing else lives there. */

@@ -153,6 +153,7 @@ KTEST(vm_fault, deallocate_frees_the_page)
 
 KTEST(vm_fault, out_of_memory)
 {
+	vm_map_reclaim(); /* what maps keep for speed is free memory here */
 	struct vm_map *map = vft_map(kt);
 
 	KT_ASSERT(kt, map);
@@ -437,5 +438,45 @@ KTEST(vm_fault, handler_inside_kfault_catch)
 	KT_EXPECT_EQ(kt, c.cr2, a + P + 8);
 	KT_EXPECT_EQ(kt, vm_map_resident_pages(map), 1);
 	KT_EXPECT_EQ(kt, vm_fault_current_map(), NULL);
+	vm_map_destroy(map);
+}
+
+/*
+ * A user page table emptied by vm_deallocate stays for the next fault in
+ * its range; vm_map_reclaim frees it, and a fault after that builds the
+ * tables again.
+ */
+KTEST(vm_fault, empty_page_table_kept_until_reclaim)
+{
+	struct vm_map *map = vft_map(kt);
+
+	KT_ASSERT(kt, map);
+	uintptr_t a = vft_alloc(kt, map, P);
+
+	KT_EXPECT_EQ(kt, vm_fault(map, a, PF_WRITE), KERN_SUCCESS);
+
+	uint64_t tables = map->pmap.ptpages, before = vm_page_free_count();
+
+	KT_EXPECT(kt, tables > 1); /* the PML4 and the path down to a */
+	KT_EXPECT_EQ(kt, vm_deallocate(map, a, P), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_page_free_count() - before, 1); /* the page, not its table */
+	KT_EXPECT_EQ(kt, map->pmap.ptpages, tables);
+
+	/* The same place again: the fault takes one page, for the data. */
+	KT_EXPECT_EQ(kt, vft_alloc(kt, map, P), a);
+	before = vm_page_free_count();
+	KT_EXPECT_EQ(kt, vm_fault(map, a, PF_WRITE), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, before - vm_page_free_count(), 1);
+	KT_EXPECT_EQ(kt, vm_deallocate(map, a, P), KERN_SUCCESS);
+
+	before = vm_page_free_count();
+	vm_map_reclaim();
+	KT_EXPECT_EQ(kt, map->pmap.ptpages, 1);
+	/* The tables below the PML4, and the zone page of a spare entry if it was alone there. */
+	KT_EXPECT(kt, vm_page_free_count() - before >= tables - 1);
+	KT_EXPECT_EQ(kt, vft_alloc(kt, map, P), a);
+	KT_EXPECT_EQ(kt, vm_fault(map, a, PF_WRITE), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, map->pmap.ptpages, tables);
+	KT_EXPECT(kt, pmap_extract(&map->pmap, a) != 0);
 	vm_map_destroy(map);
 }

@@ -1,10 +1,12 @@
 /*
  * Address maps: entries inserted, looked up, removed and reprotected,
- * split and merged (checked entry by entry), first-fit placement, and
- * vm_map_destroy handing back every page.
+ * split and merged (checked entry by entry), first-fit placement,
+ * vm_map_destroy handing back every page, and the spare entries that
+ * vm_map_reclaim gives back.
  */
 #include <stdbool.h>
 
+#include "kern/kalloc.h"
 #include "kern/kern_return.h"
 #include "kern/ktest.h"
 #include "vm/vm_fault.h"
@@ -346,6 +348,91 @@ KTEST(vm_map, destroy_frees_everything)
 	KT_EXPECT(kt, map->resident.nbuckets > VM_RESIDENT_INLINE_BUCKETS);
 	/* 136 pages, 3 page-table paths, the PML4, the table of buckets, entries. */
 	KT_EXPECT(kt, free0 - vm_page_free_count() >= 136 + 3 * 3 + 1);
+	vm_map_destroy(map);
+	KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
+}
+
+/* Entries a map frees become its spares (up to a limit); vm_map_reclaim hands them back. */
+KTEST(vm_map, spare_entries_and_reclaim)
+{
+	struct vm_map *map;
+
+	vm_map_reclaim();
+	uint64_t objs0 = kalloc_objects_in_use();
+
+	KT_ASSERT_EQ(kt, vm_map_create(&map), KERN_SUCCESS);
+	uint64_t objs1 = kalloc_objects_in_use(); /* the map itself */
+
+	vmt_enter(kt, map, BASE, 4 * P, RW);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs1 + 1);
+	/* A hole cut in the middle: two clips, and the middle entry kept as a spare. */
+	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + P, BASE + 2 * P), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_map_entry_count(map), 2);
+	KT_EXPECT_EQ(kt, map->nspare, 1);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs1 + 3);
+	/* Filling it takes the spare; the merge gives two entries back. */
+	vmt_enter(kt, map, BASE + P, P, RW);
+	KT_EXPECT_EQ(kt, vm_map_entry_count(map), 1);
+	KT_EXPECT_EQ(kt, map->nspare, 2);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs1 + 3);
+
+	/* An allocate/deallocate pair lives on the spares: no object comes or goes. */
+	uintptr_t a = 0;
+
+	KT_EXPECT_EQ(kt, vm_map_enter(map, &a, P, true, RW), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, map->nspare, 1);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs1 + 3);
+	KT_EXPECT_EQ(kt, vm_map_remove(map, a, a + P), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, map->nspare, 2);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs1 + 3);
+
+	/* Many entries freed at once: the spares stop at their limit, the rest go to the zone. */
+	for (unsigned i = 0; i < 2 * VM_MAP_SPARE_ENTRIES; i++)
+		vmt_enter(kt, map, BASE + (8 + 2 * i) * P, P, RW); /* a page apart: no merging */
+	KT_EXPECT_EQ(kt, vm_map_entry_count(map), 1 + 2 * VM_MAP_SPARE_ENTRIES);
+	KT_EXPECT_EQ(kt, map->nspare, 0);
+	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + 8 * P, BASE + 9 * P), KERN_SUCCESS);
+	for (unsigned i = 1; i < 2 * VM_MAP_SPARE_ENTRIES; i++)
+		KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + (8 + 2 * i) * P, BASE + (9 + 2 * i) * P),
+		             KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, map->nspare, VM_MAP_SPARE_ENTRIES);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs1 + 1 + VM_MAP_SPARE_ENTRIES);
+
+	vm_map_reclaim();
+	KT_EXPECT_EQ(kt, map->nspare, 0);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs1 + 1);
+	/* The map works on without spares. */
+	vmt_enter(kt, map, BASE + 4 * P, P, RW);
+	KT_EXPECT_EQ(kt, vm_map_entry_count(map), 1);
+	vm_map_destroy(map);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs0);
+}
+
+/*
+ * An entry's "may have resident pages" flag must survive merges whichever
+ * side brings the pages, or vm_map_remove would leave them behind.
+ */
+KTEST(vm_map, resident_flag_follows_merges)
+{
+	uint64_t free0 = vm_page_free_count();
+	struct vm_map *map;
+
+	KT_ASSERT_EQ(kt, vm_map_create(&map), KERN_SUCCESS);
+	vmt_enter(kt, map, BASE + P, P, RW);
+	KT_EXPECT_EQ(kt, vm_fault(map, BASE + P, PF_WRITE), KERN_SUCCESS);
+	/* The page's entry is absorbed by a new one below it, then one above joins. */
+	vmt_enter(kt, map, BASE, P, RW);
+	vmt_enter(kt, map, BASE + 2 * P, P, RW);
+	KT_EXPECT_EQ(kt, vm_map_entry_count(map), 1);
+	/* Split off and merged back by protection changes around the page. */
+	KT_EXPECT_EQ(kt, vm_map_protect(map, BASE, BASE + P, R, false), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_map_protect(map, BASE + 2 * P, BASE + 3 * P, R, false), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_map_protect(map, BASE, BASE + 3 * P, RW, false), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_map_entry_count(map), 1);
+	KT_EXPECT_EQ(kt, vm_map_resident_pages(map), 1);
+	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + P, BASE + 2 * P), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_map_resident_pages(map), 0);
+	KT_EXPECT_EQ(kt, pmap_extract(&map->pmap, BASE + P), 0);
 	vm_map_destroy(map);
 	KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
 }
