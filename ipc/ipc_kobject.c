@@ -13,6 +13,7 @@
 #include "ipc/mach_msg.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/perf_analysis.h"
 #include "kern/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
@@ -451,54 +452,8 @@ struct ipc_port *ipc_kobject_port(mach_port_name_t name)
 	return e && (e->type & MACH_PORT_TYPE_SEND_RIGHTS) ? e->object : NULL;
 }
 
-mach_msg_header_t *ipc_kobject_call(struct ipc_port *port, mach_msg_header_t *in,
-                                    mach_msg_size_t size, struct ipc_port *reply_port,
-                                    struct ipc_kmsg **kmsg)
-{
-	struct thread *self = thread_current();
-	struct ipc_port *outer = self->ith_kcall; /* a call made by a server routine */
-	mach_msg_header_t *out = kobject_out_get();
-	unsigned long f;
-
-	*kmsg = NULL;
-	if (out == NULL) {
-		f = ipc_lock();
-		kobject_no_reply(reply_port);
-		ipc_unlock(f);
-		return NULL;
-	}
-	/* The header as a receive from the kernel space would have written it. */
-	in->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND);
-	in->msgh_size = size;
-	in->msgh_remote_port_do_not_use = IPC_KOBJECT_NAME_REPLY;
-	in->msgh_protected_payload = IPC_KOBJECT_NAME_TARGET;
-	in->msgh_seqno = 0;
-	self->ith_kcall = port;
-	kobject_demux(port, in, out);
-	self->ith_kcall = outer;
-
-	kern_return_t rc = kobject_retcode(out);
-
-	if (rc != MIG_NO_REPLY && out->msgh_remote_port == IPC_KOBJECT_NAME_REPLY) {
-		if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
-		    MACH_MSGH_BITS_REMOTE(out->msgh_bits) == MACH_MSG_TYPE_MOVE_SEND_ONCE &&
-		    MACH_MSGH_BITS_LOCAL(out->msgh_bits) == 0 &&
-		    out->msgh_size >= sizeof(mach_msg_header_t) && !(out->msgh_size & 3) &&
-		    out->msgh_size <= IPC_KOBJECT_REPLY_MAX)
-			return out;
-		*kmsg = ipc_kobject_call_kmsg(out, reply_port);
-	} else {
-		f = ipc_lock();
-		kobject_no_reply(reply_port);
-		ipc_unlock(f);
-		if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
-			*kmsg = kobject_reply_kmsg(out); /* to some other right the server made */
-	}
-	kobject_out_put(out);
-	return NULL;
-}
-
-struct ipc_kmsg *ipc_kobject_call_kmsg(mach_msg_header_t *out, struct ipc_port *reply_port)
+/* ipc_kobject_rpc's reply as a kmsg with the reply right made; NULL if that failed. */
+static struct ipc_kmsg *kobject_rpc_kmsg(mach_msg_header_t *out, struct ipc_port *reply_port)
 {
 	mach_port_name_t name;
 	unsigned long f = ipc_lock();
@@ -515,9 +470,86 @@ struct ipc_kmsg *ipc_kobject_call_kmsg(mach_msg_header_t *out, struct ipc_port *
 	return kobject_reply_kmsg(out);
 }
 
-void ipc_kobject_call_done(mach_msg_header_t *out)
+/* Serves in; returns a simple reply to the reply right, else NULL with *kmsg any other. */
+static inline __attribute__((always_inline)) mach_msg_header_t *
+kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in, mach_msg_size_t size,
+                  struct ipc_port *reply_port, mach_msg_header_t *out, struct ipc_kmsg **kmsg)
 {
-	kobject_out_put(out);
+	struct thread *self = thread_current();
+	struct ipc_port *outer = self->ith_kcall; /* a call made by a server routine */
+
+	/* The header as a receive from the kernel space would have written it. */
+	in->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND);
+	in->msgh_size = size;
+	in->msgh_remote_port_do_not_use = IPC_KOBJECT_NAME_REPLY;
+	in->msgh_protected_payload = IPC_KOBJECT_NAME_TARGET;
+	in->msgh_seqno = 0;
+	self->ith_kcall = dest;
+	kobject_demux(dest, in, out);
+	self->ith_kcall = outer;
+
+	kern_return_t rc = kobject_retcode(out);
+
+	if (rc != MIG_NO_REPLY && out->msgh_remote_port == IPC_KOBJECT_NAME_REPLY) {
+		if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
+		    MACH_MSGH_BITS_REMOTE(out->msgh_bits) == MACH_MSG_TYPE_MOVE_SEND_ONCE &&
+		    MACH_MSGH_BITS_LOCAL(out->msgh_bits) == 0 &&
+		    out->msgh_size >= sizeof(mach_msg_header_t) && !(out->msgh_size & 3) &&
+		    out->msgh_size <= IPC_KOBJECT_REPLY_MAX)
+			return out;
+		*kmsg = kobject_rpc_kmsg(out, reply_port);
+		return NULL;
+	}
+	unsigned long f = ipc_lock();
+
+	kobject_no_reply(reply_port);
+	ipc_unlock(f);
+	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
+		*kmsg = kobject_reply_kmsg(out); /* to some other right the server made */
+	return NULL;
+}
+
+mach_msg_return_t ipc_kobject_rpc(const struct ipc_io *io, uintptr_t msg, mach_msg_header_t *h,
+                                  mach_msg_size_t send_size, mach_msg_option_t option,
+                                  mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                  mach_msg_timeout_t timeout, struct ipc_port *dest,
+                                  struct ipc_port *reply_port)
+{
+	mach_port_name_t dname = h->msgh_remote_port;
+	struct ipc_kmsg *reply = NULL;
+	mach_msg_header_t *out = kobject_out_get(), *simple = NULL;
+	unsigned long f;
+
+	/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
+	PERF_TIME_BLOCK(
+	    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size, dname, {
+		    if (out)
+			    simple = kobject_rpc_serve(dest, h, send_size, reply_port, out, &reply);
+	    });
+	f = ipc_lock();
+	ipc_port_release(dest);
+	if (out == NULL)
+		kobject_no_reply(reply_port);
+	if (simple && simple->msgh_size <= rcv_size &&
+	    ipc_port_direct_ok(io->space, reply_port, rcv_name)) {
+		mach_port_seqno_t seqno = reply_port->seqno++;
+
+		ipc_port_release(reply_port);
+		ipc_unlock(f);
+		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+		                simple->msgh_size, rcv_name, {});
+		mach_msg_return_t mr = mach_msg_fast_copyout(
+		    msg, simple, simple->msgh_size, MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
+
+		kobject_out_put(out);
+		return mr;
+	}
+	ipc_unlock(f);
+	if (simple)
+		reply = kobject_rpc_kmsg(simple, reply_port);
+	if (out)
+		kobject_out_put(out);
+	return mach_msg_fast_reply(io, reply, reply_port, msg, option, rcv_size, rcv_name, timeout);
 }
 
 kern_return_t ipc_task_init(struct task *task)

@@ -27,6 +27,7 @@
 
 #include "ipc/ipc_port.h"
 
+struct ipc_io;
 struct ipc_kmsg;
 struct ipc_space;
 struct task;
@@ -59,7 +60,7 @@ mach_port_name_t ipc_kobject_send_right(struct ipc_space *space, struct ipc_port
 /*
  * Names in the kernel space that no entry ever has (their indices are
  * past IPC_SPACE_MAX_ENTRIES): in a request served by
- * ipc_kobject_call, the request's own port (msgh_local_port as the
+ * ipc_kobject_rpc, the request's own port (msgh_local_port as the
  * server sees it) and the reply right (msgh_remote_port).
  */
 #define IPC_KOBJECT_NAME_TARGET ((mach_port_name_t)0xfffffe00u)
@@ -73,26 +74,25 @@ mach_port_name_t ipc_kobject_send_right(struct ipc_space *space, struct ipc_port
 struct ipc_port *ipc_kobject_port(mach_port_name_t name);
 
 /*
- * The kernel half of mach_msg's RPC fast path (mach_msg.c): serves a
- * simple request (no COMPLEX bit; in, size bytes, a kernel buffer this
- * may rewrite) to port, a kernel object the caller holds a reference
- * on, whose reply right is a send-once right to reply_port that the
- * caller has not made yet (its MAKE_SEND_ONCE).  Neither right gets a
- * name in the kernel space: the server sees IPC_KOBJECT_NAME_TARGET and
- * _REPLY.  Returns the reply when it is simple and goes to the reply
- * right: the caller writes it to the receiver (the right made and used
- * up at once) or, when it cannot, turns it into a kmsg with
- * ipc_kobject_call_kmsg; either way then ipc_kobject_call_done.
- * Otherwise returns NULL with *kmsg the reply to send (NULL: none; a
- * send-once right that got no reply was destroyed, as Mach does).
+ * The kernel half of mach_msg's RPC fast path (mach_msg.c), for a
+ * send-then-receive by the current task (io): serves a simple request
+ * (no COMPLEX bit; h, send_size bytes, on the caller's stack, which this
+ * may rewrite) to dest, a kernel object, whose reply right is a
+ * send-once right to reply_port that the caller has not made yet (its
+ * MAKE_SEND_ONCE of rcv_name).  Neither right gets a name in the kernel
+ * space: the server sees IPC_KOBJECT_NAME_TARGET and _REPLY.  A simple
+ * reply that fits and that ipc_port_direct_ok lets through is written to msg as
+ * received (the reply right made and used up at once); any other reply
+ * gets the right made and goes mach_msg_fast_reply's way; a send-once
+ * right that got no reply is destroyed, as Mach does.  dest and
+ * reply_port are referenced by the caller; both references are dropped.
+ * Returns mach_msg's result.
  */
-mach_msg_header_t *ipc_kobject_call(struct ipc_port *port, mach_msg_header_t *in,
-                                    mach_msg_size_t size, struct ipc_port *reply_port,
-                                    struct ipc_kmsg **kmsg);
-/* ipc_kobject_call's reply as a kmsg with the reply right made; NULL if that failed. */
-struct ipc_kmsg *ipc_kobject_call_kmsg(mach_msg_header_t *out, struct ipc_port *reply_port);
-/* Frees ipc_kobject_call's reply buffer. */
-void ipc_kobject_call_done(mach_msg_header_t *out);
+mach_msg_return_t ipc_kobject_rpc(const struct ipc_io *io, uintptr_t msg, mach_msg_header_t *h,
+                                  mach_msg_size_t send_size, mach_msg_option_t option,
+                                  mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                  mach_msg_timeout_t timeout, struct ipc_port *dest,
+                                  struct ipc_port *reply_port);
 
 /* From ipc_mqueue_send: handles a message to a kernel object's port. */
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg);

@@ -176,4 +176,19 @@ bool ipc_mqueue_enqueue(struct ipc_kmsg *kmsg, bool always);
 unsigned ipc_port_count(void);
 unsigned ipc_pset_count(void);
 
+/*
+ * [i] Whether a message on port can go straight to this thread's receive
+ * from rcv_name in space (mach_msg's direct hand-offs and fast paths): port is an active
+ * ordinary port that space receives as rcv_name, outside any set, with
+ * nothing queued (so the message would be the next one dequeued anyway)
+ * and room for one message.
+ */
+static inline bool ipc_port_direct_ok(struct ipc_space *space, struct ipc_port *port,
+                                      mach_port_name_t rcv_name)
+{
+	return IP_VALID(port) && port->active && port->kotype == IKOT_NONE &&
+	       port->receiver == space && port->receiver_name == rcv_name && port->pset == NULL &&
+	       port->q_head == NULL && port->msgcount < port->qlimit;
+}
+
 #endif

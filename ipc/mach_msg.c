@@ -210,21 +210,6 @@ static mach_msg_return_t mqueue_receive(struct ipc_space *space, mach_port_name_
 	return mr;
 }
 
-/*
- * [i] Whether a message on port can go straight to this thread's receive
- * from rcv_name in space (the direct hand-off below): port is an active
- * ordinary port that space receives as rcv_name, outside any set, with
- * nothing queued (so the message would be the next one dequeued anyway)
- * and room for one message.
- */
-static inline bool direct_ok(struct ipc_space *space, struct ipc_port *port,
-                             mach_port_name_t rcv_name)
-{
-	return IP_VALID(port) && port->active && port->kotype == IKOT_NONE &&
-	       port->receiver == space && port->receiver_name == rcv_name && port->pset == NULL &&
-	       port->q_head == NULL && port->msgcount < port->qlimit;
-}
-
 /* The options the direct hand-offs handle; anything else takes the general path. */
 #define DIRECT_OPTIONS                                                                             \
 	(MACH_SEND_MSG | MACH_RCV_MSG | MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT | MACH_RCV_LARGE |    \
@@ -240,7 +225,7 @@ static inline bool direct_ok(struct ipc_space *space, struct ipc_port *port,
  *     to rcv_name: the kernel serves it in this thread and its reply is
  *     what the receive gets.
  * The receive must be able to take it whole (size <= rcv_size) and the
- * port must be as direct_ok says; then the port's sequence number
+ * port must be as ipc_port_direct_ok says; then the port's sequence number
  * advances as a dequeue would.  Returns the message to copy out with
  * *seqno set, or NULL with *mr the send's result and the general receive
  * to follow (a kernel reply that cannot be handed over is queued as
@@ -255,7 +240,7 @@ static struct ipc_kmsg *send_direct(struct ipc_space *space, struct ipc_kmsg *km
 	unsigned long f = ipc_lock();
 
 	if (!kmsg->circular && kmsg->size <= rcv_size && kmsg->nitems == 0 &&
-	    direct_ok(space, dest, rcv_name)) {
+	    ipc_port_direct_ok(space, dest, rcv_name)) {
 		*seqno = dest->seqno++;
 		ipc_unlock(f);
 		*mr = MACH_MSG_SUCCESS;
@@ -265,7 +250,7 @@ static struct ipc_kmsg *send_direct(struct ipc_space *space, struct ipc_kmsg *km
 
 	if (!kmsg->circular && dest->active && dest->kotype != IKOT_NONE &&
 	    kmsg->local_type == MACH_MSG_TYPE_PORT_SEND_ONCE &&
-	    direct_ok(space, reply_port, rcv_name)) {
+	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
 		ipc_unlock(f);
 		struct ipc_kmsg *reply = ipc_kobject_serve(kmsg);
 
@@ -274,7 +259,7 @@ static struct ipc_kmsg *send_direct(struct ipc_space *space, struct ipc_kmsg *km
 			return NULL;
 		f = ipc_lock();
 		if (reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
-		    direct_ok(space, reply_port, rcv_name)) {
+		    ipc_port_direct_ok(space, reply_port, rcv_name)) {
 			*seqno = reply_port->seqno++;
 			ipc_unlock(f);
 			return reply;
@@ -336,11 +321,11 @@ static mach_msg_return_t msg_receive(const struct ipc_io *io, uintptr_t msg,
  * copy on the stack: no kmsg, no right moved into or out of a message,
  * no kernel-space names.  Two shapes qualify:
  *   - self: no reply right, to a port the caller receives as rcv_name
- *     that direct_ok accepts, and it fits rcv_size: the message is
+ *     that ipc_port_direct_ok accepts, and it fits rcv_size: the message is
  *     written back as its receive would see it (the send right carried
  *     and released again cancel out, as a copy-send does);
  *   - kernel RPC: to a kernel object, the reply right MAKE_SEND_ONCE of
- *     rcv_name, which direct_ok accepts: ipc_kobject_call serves it here
+ *     rcv_name, which ipc_port_direct_ok accepts: ipc_kobject_rpc serves it here
  *     and a simple reply that fits is written as received (the reply
  *     right made and used up at once); any other reply goes the general
  *     way (a kmsg, handed over or queued) and the general receive
@@ -356,61 +341,18 @@ union fast_buf {
 	uint8_t b[FAST_MAX];
 };
 
-/* Writes h (size bytes) to msg as a receive on rcv_name with seqno sees it. */
-static mach_msg_return_t fast_copyout(uintptr_t msg, mach_msg_header_t *h, mach_msg_size_t size,
-                                      mach_msg_type_name_t dest_type, mach_port_name_t rcv_name,
-                                      mach_port_seqno_t seqno)
-{
-	h->msgh_bits = MACH_MSGH_BITS(0, dest_type);
-	h->msgh_size = size;
-	h->msgh_remote_port_do_not_use = MACH_PORT_NULL;
-	h->msgh_protected_payload = rcv_name;
-	h->msgh_seqno = seqno;
-	return copyout(h, (void *)msg, size) == KERN_SUCCESS ? MACH_MSG_SUCCESS
-	                                                     : MACH_RCV_INVALID_DATA;
-}
-
-/* The kernel RPC: dest and reply_port are referenced; returns with both released. */
-static __attribute__((noinline)) mach_msg_return_t
-fast_kernel_rpc(const struct ipc_io *io, uintptr_t msg, mach_msg_header_t *h,
-                mach_msg_size_t send_size, mach_msg_option_t option, mach_msg_size_t rcv_size,
-                mach_port_name_t rcv_name, mach_msg_timeout_t timeout, struct ipc_port *dest,
-                struct ipc_port *reply_port)
+mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *reply,
+                                      struct ipc_port *reply_port, uintptr_t msg,
+                                      mach_msg_option_t option, mach_msg_size_t rcv_size,
+                                      mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
 {
 	struct ipc_space *space = io->space;
-	mach_port_name_t dname = h->msgh_remote_port;
-	struct ipc_kmsg *reply = NULL;
-	mach_msg_header_t *out = NULL;
-	mach_port_seqno_t seqno;
-
-	/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
-	PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size,
-	                dname, { out = ipc_kobject_call(dest, h, send_size, reply_port, &reply); });
-
 	unsigned long f = ipc_lock();
 
-	ipc_port_release(dest);
-	if (out && out->msgh_size <= rcv_size && direct_ok(space, reply_port, rcv_name)) {
-		seqno = reply_port->seqno++;
-		ipc_port_release(reply_port);
-		ipc_unlock(f);
-		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
-		                out->msgh_size, rcv_name, {});
-		mach_msg_return_t mr = fast_copyout(msg, out, out->msgh_size,
-		                                    MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
-
-		ipc_kobject_call_done(out);
-		return mr;
-	}
-	ipc_unlock(f);
-	if (out) {
-		reply = ipc_kobject_call_kmsg(out, reply_port);
-		ipc_kobject_call_done(out);
-	}
-	f = ipc_lock();
 	if (reply && reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
-	    direct_ok(space, reply_port, rcv_name)) {
-		seqno = reply_port->seqno++;
+	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
+		mach_port_seqno_t seqno = reply_port->seqno++;
+
 		ipc_port_release(reply_port);
 		ipc_unlock(f);
 		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
@@ -459,7 +401,7 @@ mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t 
 	struct ipc_entry *e = ipc_entry_lookup(space, dname);
 	struct ipc_port *dest = e && (e->type & MACH_PORT_TYPE_SEND) ? e->object : NULL;
 
-	if (dest && self && send_size <= rcv_size && direct_ok(space, dest, rcv_name)) {
+	if (dest && self && send_size <= rcv_size && ipc_port_direct_ok(space, dest, rcv_name)) {
 		mach_port_seqno_t seqno = dest->seqno++;
 
 		ipc_unlock(f);
@@ -467,19 +409,20 @@ mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t 
 		                send_size, dname, {});
 		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
 		                send_size, rcv_name, {});
-		*mrp = fast_copyout(msg, h, send_size, MACH_MSG_TYPE_PORT_SEND, rcv_name, seqno);
+		*mrp = mach_msg_fast_copyout(msg, h, send_size, MACH_MSG_TYPE_PORT_SEND, rcv_name,
+		                             seqno);
 		return true;
 	}
 	if (dest && !self && dest->active && dest->kotype != IKOT_NONE &&
 	    (e = ipc_entry_lookup(space, rcv_name)) != NULL && (e->type & MACH_PORT_TYPE_RECEIVE) &&
-	    direct_ok(space, e->object, rcv_name)) {
+	    ipc_port_direct_ok(space, e->object, rcv_name)) {
 		struct ipc_port *reply_port = e->object;
 		struct ipc_io io = { .space = space, .map = task->map, .kern = false };
 
 		ipc_port_reference(dest);
 		ipc_port_reference(reply_port);
 		ipc_unlock(f);
-		*mrp = fast_kernel_rpc(&io, msg, h, send_size, option, rcv_size, rcv_name,
+		*mrp = ipc_kobject_rpc(&io, msg, h, send_size, option, rcv_size, rcv_name,
 		                       (mach_msg_timeout_t)syscall_arg(tf, 5), dest, reply_port);
 		return true;
 	}

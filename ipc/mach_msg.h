@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ipc/ipc_kmsg.h"
+#include "vm/vm_copy.h"
 
 /*
  * The whole of mach_msg for io's space: msg is a user address in the map
@@ -33,6 +34,33 @@ mach_msg_return_t mach_msg_kernel(struct ipc_space *space, mach_msg_header_t *ms
  */
 mach_msg_return_t ipc_mqueue_send(struct ipc_kmsg *kmsg, mach_msg_option_t option,
                                   mach_msg_timeout_t timeout);
+
+/* Writes h (size bytes) to the user's msg as a receive on rcv_name with seqno sees it. */
+static inline mach_msg_return_t mach_msg_fast_copyout(uintptr_t msg, mach_msg_header_t *h,
+                                                      mach_msg_size_t size,
+                                                      mach_msg_type_name_t dest_type,
+                                                      mach_port_name_t rcv_name,
+                                                      mach_port_seqno_t seqno)
+{
+	h->msgh_bits = MACH_MSGH_BITS(0, dest_type);
+	h->msgh_size = size;
+	h->msgh_remote_port_do_not_use = MACH_PORT_NULL;
+	h->msgh_protected_payload = rcv_name;
+	h->msgh_seqno = seqno;
+	return copyout(h, (void *)msg, size) == KERN_SUCCESS ? MACH_MSG_SUCCESS
+	                                                     : MACH_RCV_INVALID_DATA;
+}
+
+/*
+ * The end of a fast-path kernel RPC (ipc_kobject_rpc) whose reply could
+ * not be written at once: reply (a kmsg, or NULL: none) is handed over or
+ * queued, and the general receive follows.  reply_port is referenced;
+ * the reference is dropped.
+ */
+mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *reply,
+                                      struct ipc_port *reply_port, uintptr_t msg,
+                                      mach_msg_option_t option, mach_msg_size_t rcv_size,
+                                      mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
 
 struct trap_frame;
 /* The trap itself (kern/syscall.c's table): the arguments from tf, the result sign-extended. */
