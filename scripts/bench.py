@@ -5,6 +5,10 @@
                    instructions per operation, exact run to run) and under
                    plain TCG (ns), prints its lines and compares the icount
                    figures with issue 4's targets (PASS/MISS)
+  bench.py profile NAME [-n TOP] [-a FUNC]
+                   one bench-ipc operation's guest instructions by function
+                   (QEMU's per-instruction trace between two markers;
+                   -a FUNC: FUNC's disassembly with per-instruction counts)
   bench.py drain   issue 6: records/s drained to the host in unlimited mode
                    (scripts/perf_analysis.py's channel: the ivshmem ring, or
                    COM2 with MACHPERF_NO_RING=1; plain TCG, workloads
@@ -31,6 +35,9 @@ QEMU_FLAGS = ["-accel", "tcg", "-cpu", "max", "-m", "128M", "-nodefaults", "-dis
 TARGETS = [("null_self_rtt", 400), ("vm_alloc_dealloc", 1100), ("vm_alloc_touch_dealloc", 3500)]
 # Issue 6's target: records/s drained with zero loss at the default buffer size.
 DRAIN_TARGET = 200000
+# bench-ipc's operations (bi_measure's names in tests/user/bench-ipc.c).
+OPERATIONS = ["empty_trap", "swtch", "null_self_rtt", "rpc_rtt", "vm_alloc_dealloc",
+              "vm_alloc_touch_dealloc", "perf_sysstats_rpc", "perf_evstats_rpc"]
 LINE = re.compile(r"^bench ipc: (\S+)\s+(\d+) (insn|ns)/iter")
 
 
@@ -247,7 +254,7 @@ def main(argv):
     p.add_argument("-s", "--seconds", type=int, default=5)
     p.set_defaults(fn=cmd_drain)
     p = sub.add_parser("profile")
-    p.add_argument("name", help="an operation of bench-ipc (null_self_rtt, vm_alloc_dealloc ...)")
+    p.add_argument("name", choices=OPERATIONS, help="a bench-ipc operation")
     p.add_argument("-n", "--top", type=int, default=40)
     p.add_argument("-a", "--annotate", metavar="FUNC",
                    help="also print FUNC's disassembly with each instruction's count")
