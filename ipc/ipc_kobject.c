@@ -437,12 +437,6 @@ struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
 	return reply;
 }
 
-/* [i] A send-once right to port made and destroyed at once: its notification says no reply. */
-static void kobject_no_reply(struct ipc_port *port)
-{
-	ipc_right_release(ipc_port_make_send_once(port), MACH_MSG_TYPE_PORT_SEND_ONCE);
-}
-
 struct ipc_port *ipc_kobject_port(mach_port_name_t name)
 {
 	if (name == IPC_KOBJECT_NAME_TARGET)
@@ -452,14 +446,17 @@ struct ipc_port *ipc_kobject_port(mach_port_name_t name)
 	return e && (e->type & MACH_PORT_TYPE_SEND_RIGHTS) ? e->object : NULL;
 }
 
-/* ipc_kobject_rpc's reply as a kmsg with the reply right made; NULL if that failed. */
+/*
+ * ipc_kobject_rpc's reply as a kmsg carrying the reply right (now named
+ * in the kernel space for the trip); NULL if that failed.
+ */
 static struct ipc_kmsg *kobject_rpc_kmsg(mach_msg_header_t *out, struct ipc_port *reply_port)
 {
 	mach_port_name_t name;
 	unsigned long f = ipc_lock();
 
-	if (ipc_right_copyout(ipc_space_kernel, ipc_port_make_send_once(reply_port),
-	                      MACH_MSG_TYPE_PORT_SEND_ONCE, &name) != KERN_SUCCESS)
+	if (ipc_right_copyout(ipc_space_kernel, reply_port, MACH_MSG_TYPE_PORT_SEND_ONCE, &name) !=
+	    KERN_SUCCESS)
 		name = MACH_PORT_NULL; /* the right was destroyed: the caller hears of it */
 	ipc_unlock(f);
 	if (!MACH_PORT_VALID(name)) {
@@ -500,9 +497,10 @@ kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in, mach_msg_size_t 
 		*kmsg = kobject_rpc_kmsg(out, reply_port);
 		return NULL;
 	}
+	/* No reply to the reply right: it is destroyed, and its notification says so. */
 	unsigned long f = ipc_lock();
 
-	kobject_no_reply(reply_port);
+	ipc_right_release(reply_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
 	ipc_unlock(f);
 	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
 		*kmsg = kobject_reply_kmsg(out); /* to some other right the server made */
@@ -529,11 +527,13 @@ mach_msg_return_t ipc_kobject_rpc(const struct ipc_io *io, uintptr_t msg, mach_m
 	f = ipc_lock();
 	ipc_port_release(dest);
 	if (out == NULL)
-		kobject_no_reply(reply_port);
+		ipc_right_release(reply_port, MACH_MSG_TYPE_PORT_SEND_ONCE); /* no reply */
 	if (simple && simple->msgh_size <= rcv_size &&
 	    ipc_port_direct_ok(io->space, reply_port, rcv_name)) {
 		mach_port_seqno_t seqno = reply_port->seqno++;
 
+		/* The reply right is used up by its message: no send-once notification. */
+		reply_port->sorights--;
 		ipc_port_release(reply_port);
 		ipc_unlock(f);
 		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),

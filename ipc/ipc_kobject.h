@@ -77,16 +77,15 @@ struct ipc_port *ipc_kobject_port(mach_port_name_t name);
  * The kernel half of mach_msg's RPC fast path (mach_msg.c), for a
  * send-then-receive by the current task (io): serves a simple request
  * (no COMPLEX bit; h, send_size bytes, on the caller's stack, which this
- * may rewrite) to dest, a kernel object, whose reply right is a
- * send-once right to reply_port that the caller has not made yet (its
- * MAKE_SEND_ONCE of rcv_name).  Neither right gets a name in the kernel
- * space: the server sees IPC_KOBJECT_NAME_TARGET and _REPLY.  A simple
- * reply that fits and that ipc_port_direct_ok lets through is written to msg as
- * received (the reply right made and used up at once); any other reply
- * gets the right made and goes mach_msg_fast_reply's way; a send-once
- * right that got no reply is destroyed, as Mach does.  dest and
- * reply_port are referenced by the caller; both references are dropped.
- * Returns mach_msg's result.
+ * may rewrite) to dest, a kernel object the caller holds a reference on,
+ * with the reply right the caller made (its MAKE_SEND_ONCE of rcv_name):
+ * a send-once right to reply_port.  Neither right gets a name in the
+ * kernel space: the server sees IPC_KOBJECT_NAME_TARGET and _REPLY.  A
+ * simple reply that fits and that ipc_port_direct_ok lets through is
+ * written to msg as received (using the reply right up); any other reply
+ * takes the right into a kmsg and goes mach_msg_fast_reply's way; a
+ * right that got no reply is destroyed, as Mach does.  The reference on
+ * dest is dropped.  Returns mach_msg's result.
  */
 mach_msg_return_t ipc_kobject_rpc(const struct ipc_io *io, uintptr_t msg, mach_msg_header_t *h,
                                   mach_msg_size_t send_size, mach_msg_option_t option,

@@ -76,13 +76,6 @@ struct ipc_port *ipc_port_copy_send(struct ipc_port *port)
 	return port;
 }
 
-struct ipc_port *ipc_port_make_send_once(struct ipc_port *port)
-{
-	port->refs++;
-	port->sorights++;
-	return port;
-}
-
 void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type)
 {
 	if (!IP_VALID(port))

@@ -156,7 +156,15 @@ void ipc_pset_move(struct ipc_port *port, struct ipc_pset *pset);
 /* [i] Rights in transit: one more send right (a made or copied one) and its release. */
 struct ipc_port *ipc_port_make_send(struct ipc_port *port);
 struct ipc_port *ipc_port_copy_send(struct ipc_port *port);
-struct ipc_port *ipc_port_make_send_once(struct ipc_port *port);
+
+/* [i] One more send-once right (inline: every kernel RPC makes its reply right). */
+static inline struct ipc_port *ipc_port_make_send_once(struct ipc_port *port)
+{
+	port->refs++;
+	port->sorights++;
+	return port;
+}
+
 /*
  * [i] Releases a right of msgt_name type (MACH_MSG_TYPE_PORT_SEND,
  * _SEND_ONCE, _RECEIVE) that nobody holds any more: no-senders, send-once

@@ -327,7 +327,7 @@ static mach_msg_return_t msg_receive(const struct ipc_io *io, uintptr_t msg,
  *   - kernel RPC: to a kernel object, the reply right MAKE_SEND_ONCE of
  *     rcv_name, which ipc_port_direct_ok accepts: ipc_kobject_rpc serves it here
  *     and a simple reply that fits is written as received (the reply
- *     right made and used up at once); any other reply goes the general
+ *     right made here and used up by it); any other reply goes the general
  *     way (a kmsg, handed over or queued) and the general receive
  *     follows.
  * The caller sees what the general path gives it, IPC_SEND and
@@ -353,13 +353,11 @@ mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *
 	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
 		mach_port_seqno_t seqno = reply_port->seqno++;
 
-		ipc_port_release(reply_port);
 		ipc_unlock(f);
 		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
 		                reply->size, rcv_name, {});
 		return ipc_kmsg_copyout(io, reply, msg, seqno, false);
 	}
-	ipc_port_release(reply_port);
 	if (reply) {
 		if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
 			ipc_kmsg_destroy_unlocked(reply);
@@ -420,7 +418,7 @@ mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t 
 		struct ipc_io io = { .space = space, .map = task->map, .kern = false };
 
 		ipc_port_reference(dest);
-		ipc_port_reference(reply_port);
+		ipc_port_make_send_once(reply_port); /* the reply right: MAKE_SEND_ONCE */
 		ipc_unlock(f);
 		*mrp = ipc_kobject_rpc(&io, msg, h, send_size, option, rcv_size, rcv_name,
 		                       (mach_msg_timeout_t)syscall_arg(tf, 5), dest, reply_port);

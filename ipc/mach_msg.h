@@ -53,9 +53,10 @@ static inline mach_msg_return_t mach_msg_fast_copyout(uintptr_t msg, mach_msg_he
 
 /*
  * The end of a fast-path kernel RPC (ipc_kobject_rpc) whose reply could
- * not be written at once: reply (a kmsg, or NULL: none) is handed over or
- * queued, and the general receive follows.  reply_port is referenced;
- * the reference is dropped.
+ * not be written at once: reply (a kmsg, or NULL: none) is handed over
+ * to this receive if it goes to reply_port (the port the caller receives
+ * as rcv_name; compared only, the kmsg's right keeps it) or queued, and
+ * the general receive follows.
  */
 mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *reply,
                                       struct ipc_port *reply_port, uintptr_t msg,

@@ -1006,6 +1006,12 @@ KTEST(ipc_msg, user_buffers_and_ool)
 extern const char it_um_rpc[], it_um_rpc_end[];
 /* mach_task_self twice (equal, valid), mach_host_self, mach_thread_self: exit 0, else 1..4. */
 extern const char it_um_self[], it_um_self_end[];
+/*
+ * A header-only request, id 2000, to the kernel object named by rdi with
+ * a MAKE_SEND_ONCE reply right, in one mach_msg_trap(SEND|RCV) (the fast
+ * path); exits with the received msgh_id, or the mach_msg error.
+ */
+extern const char it_um_kcall[], it_um_kcall_end[];
 
 _Static_assert(MACH_TRAP_mach_msg_trap == -25 && MACH_TRAP_mach_reply_port == -26 &&
                    MACH_TRAP_mach_thread_self == -27 && MACH_TRAP_mach_task_self == -28 &&
@@ -1069,15 +1075,47 @@ __asm__(".pushsection .rodata\n"
         "1:	mov	$-103, %rax\n"
         "	syscall\n"
         "it_um_self_end:\n"
+        "it_um_kcall:\n"
+        "	mov	%edi, %r12d\n"
+        "	mov	$-26, %rax\n"
+        "	syscall\n"
+        "	mov	%eax, %ebx\n"
+        "	sub	$64, %rsp\n"
+        "	movl	$0x1513, 0(%rsp)\n" /* COPY_SEND, MAKE_SEND_ONCE */
+        "	movl	$32, 4(%rsp)\n"
+        "	movq	%r12, 8(%rsp)\n"
+        "	movq	%rbx, 16(%rsp)\n"
+        "	movl	$0, 24(%rsp)\n"
+        "	movl	$2000, 28(%rsp)\n"
+        "	mov	%rsp, %rdi\n"
+        "	mov	$0x103, %esi\n" /* SEND | RCV | RCV_TIMEOUT */
+        "	mov	$32, %edx\n"
+        "	mov	$64, %r10d\n"
+        "	mov	%ebx, %r8d\n"
+        "	mov	$1000, %r9d\n"
+        "	mov	$-25, %rax\n"
+        "	syscall\n"
+        "	mov	%eax, %edi\n"
+        "	test	%eax, %eax\n"
+        "	jnz	1f\n"
+        "	mov	28(%rsp), %edi\n"
+        "1:	mov	$-103, %rax\n"
+        "	syscall\n"
+        "it_um_kcall_end:\n"
         ".popsection\n");
 
 #define IT_UM_CODE 0x400000ul
 #define IT_UM_STACK 0x600000ul
 
-/* Runs code in a new task; its exit status, or -1. */
-static int it_um_run(struct ktest_ctx *kt, const char *code, const char *end)
+/*
+ * Runs code in a new task; its exit status, or -1.  kport (if not NULL):
+ * the task gets a send right to it, whose name is the thread's rdi.
+ */
+static int it_um_run_port(struct ktest_ctx *kt, const char *code, const char *end,
+                          struct ipc_port *kport)
 {
 	struct task *task;
+	mach_port_name_t kname = MACH_PORT_NULL;
 	uintptr_t ca = IT_UM_CODE, sa = IT_UM_STACK;
 	int status = -1;
 
@@ -1089,7 +1127,9 @@ static int it_um_run(struct ktest_ctx *kt, const char *code, const char *end)
 	        kt, vm_protect(task->map, ca, PAGE_SIZE, false, VM_PROT_READ | VM_PROT_EXECUTE),
 	        KERN_SUCCESS) &&
 	    KT_EXPECT_EQ(kt, vm_allocate(task->map, &sa, 2 * PAGE_SIZE, false), KERN_SUCCESS) &&
-	    KT_EXPECT_EQ(kt, thread_create_user(task, ca, sa + 2 * PAGE_SIZE, 0, NULL),
+	    (kport == NULL || KT_EXPECT(kt, MACH_PORT_VALID(kname = ipc_kobject_send_right(
+	                                                        task->itk_space, kport)))) &&
+	    KT_EXPECT_EQ(kt, thread_create_user(task, ca, sa + 2 * PAGE_SIZE, kname, NULL),
 	                 KERN_SUCCESS)) {
 		if (KT_EXPECT(kt, task_wait(task, 10000000000ull)) && task->end == TASK_EXITED)
 			status = task->exit_status;
@@ -1100,11 +1140,53 @@ static int it_um_run(struct ktest_ctx *kt, const char *code, const char *end)
 	return status;
 }
 
+static int it_um_run(struct ktest_ctx *kt, const char *code, const char *end)
+{
+	return it_um_run_port(kt, code, end, NULL);
+}
+
 KTEST(ipc_msg, user_traps)
 {
 	struct it_counts c = it_counts();
 
 	KT_EXPECT_EQ(kt, it_um_run(kt, it_um_rpc, it_um_rpc_end), 77);
 	KT_EXPECT_EQ(kt, it_um_run(kt, it_um_self, it_um_self_end), 0);
+	it_expect_counts(kt, c);
+}
+
+/* Id 2000: a server that keeps no reply right and sends no reply (MIG_NO_REPLY). */
+static boolean_t it_noreply_demux(mach_msg_header_t *in, mach_msg_header_t *out)
+{
+	mig_reply_header_t *r = (mig_reply_header_t *)out;
+
+	if (in->msgh_id != 2000)
+		return FALSE;
+	r->Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(in->msgh_bits), 0);
+	r->Head.msgh_size = sizeof(*r);
+	r->Head.msgh_remote_port = in->msgh_remote_port;
+	r->Head.msgh_id = in->msgh_id + 100;
+	r->RetCode = MIG_NO_REPLY;
+	return TRUE;
+}
+
+/*
+ * mach_msg's fast kernel RPC when the server sends no reply: the reply
+ * right it was given is destroyed, so the caller's receive gets the
+ * send-once notification (as the general path and Mach do), and nothing
+ * is left in the kernel space.
+ */
+KTEST(ipc_msg, user_kernel_rpc_without_reply)
+{
+	struct it_counts c = it_counts();
+	int obj;
+	struct ipc_port *kport = ipc_kobject_alloc(IKOT_TEST, &obj);
+
+	KT_ASSERT(kt, kport != NULL);
+	KT_ASSERT(kt, ipc_kobject_register(IKOT_TEST, it_noreply_demux));
+	KT_EXPECT_EQ(kt, it_um_run_port(kt, it_um_kcall, it_um_kcall_end, kport),
+	             MACH_NOTIFY_SEND_ONCE);
+	KT_EXPECT_EQ(kt, ipc_space_kernel->nused, 0);
+	ipc_kobject_unregister(IKOT_TEST, it_noreply_demux);
+	ipc_kobject_destroy(kport);
 	it_expect_counts(kt, c);
 }
