@@ -314,6 +314,32 @@ static mach_msg_return_t msg_receive(const struct ipc_io *io, uintptr_t msg,
 	return ipc_kmsg_copyout(io, kmsg, msg, seqno, false);
 }
 
+mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *reply,
+                                      struct ipc_port *reply_port, uintptr_t msg,
+                                      mach_msg_option_t option, mach_msg_size_t rcv_size,
+                                      mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
+{
+	struct ipc_space *space = io->space;
+	unsigned long f = ipc_lock();
+
+	if (reply && reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
+	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
+		mach_port_seqno_t seqno = reply_port->seqno++;
+
+		ipc_unlock(f);
+		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+		                reply->size, rcv_name, {});
+		return ipc_kmsg_copyout(io, reply, msg, seqno, false);
+	}
+	if (reply) {
+		if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
+			ipc_kmsg_destroy_unlocked(reply);
+	} else {
+		ipc_unlock(f);
+	}
+	return msg_receive(io, msg, option, rcv_size, rcv_name, timeout);
+}
+
 /*
  * The fast paths of a send-then-receive (GNU Mach has its own in
  * mach_msg_trap; this one is ours).  A small simple message (no COMPLEX
@@ -340,32 +366,6 @@ union fast_buf {
 	mach_msg_header_t h;
 	uint8_t b[FAST_MAX];
 };
-
-mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *reply,
-                                      struct ipc_port *reply_port, uintptr_t msg,
-                                      mach_msg_option_t option, mach_msg_size_t rcv_size,
-                                      mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
-{
-	struct ipc_space *space = io->space;
-	unsigned long f = ipc_lock();
-
-	if (reply && reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
-	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
-		mach_port_seqno_t seqno = reply_port->seqno++;
-
-		ipc_unlock(f);
-		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
-		                reply->size, rcv_name, {});
-		return ipc_kmsg_copyout(io, reply, msg, seqno, false);
-	}
-	if (reply) {
-		if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
-			ipc_kmsg_destroy_unlocked(reply);
-	} else {
-		ipc_unlock(f);
-	}
-	return msg_receive(io, msg, option, rcv_size, rcv_name, timeout);
-}
 
 /* [I] The fast paths for the current task; the arguments come from tf. */
 static inline __attribute__((always_inline)) bool
