@@ -3,9 +3,10 @@
  *
  * Which faults the trap handler takes on:
  *	- user mode, at a user address: the task's own access;
- *	- kernel mode, at a user address, in copy_user (copyin/copyout) or
- *	  inside a kfault_try bracket armed at the current interrupt depth
- *	  (copyinstr, tests), and not an instruction fetch.  A kernel access to user memory outside such a
+ *	- kernel mode, at a user address, in copy_user (copyin/copyout) in
+ *	  thread context, or inside a kfault_try bracket armed at the
+ *	  current interrupt depth (copyinstr, tests), and not an instruction
+ *	  fetch.  A kernel access to user memory outside such a
  *	  bracket is a kernel bug: it is left to the default report and panic
  *	  instead of being quietly served.
  * A fault it cannot resolve (no entry, wrong protection, no memory) is
@@ -96,7 +97,9 @@ static bool vf_ours(const struct trap_frame *tf, uintptr_t addr)
 		return false;
 	if (trap_from_user(tf))
 		return true;
-	return !(tf->error & PF_INSTR) && (kfault_in_copy_user(tf->rip) || vf_in_catch());
+	/* copy_user from thread context only: an interrupt handler must not take the map lock. */
+	return !(tf->error & PF_INSTR) &&
+	       ((kfault_in_copy_user(tf->rip) && cpu_current()->irq_depth == 0) || vf_in_catch());
 }
 
 /* The page-fault handler: 1 if it resolved the fault, 0 for the default path. */
