@@ -31,7 +31,7 @@
 #include "x86_64/kfault.h"
 #include "x86_64/trap.h"
 
-kern_return_t vm_fault(struct vm_map *map, uintptr_t addr, unsigned fault_type)
+static kern_return_t vf_fault_once(struct vm_map *map, uintptr_t addr, unsigned fault_type)
 {
 	vm_prot_t access = (fault_type & PF_INSTR)   ? VM_PROT_EXECUTE
 	                   : (fault_type & PF_WRITE) ? VM_PROT_WRITE
@@ -72,6 +72,18 @@ kern_return_t vm_fault(struct vm_map *map, uintptr_t addr, unsigned fault_type)
 	}
 	spin_unlock_irqrestore(&map->lock, flags);
 	return err;
+}
+
+kern_return_t vm_fault(struct vm_map *map, uintptr_t addr, unsigned fault_type)
+{
+	kern_return_t kr = vf_fault_once(map, addr, fault_type);
+
+	if (kr == KERN_RESOURCE_SHORTAGE) {
+		/* What maps keep for speed (empty page tables, spare entries) is free memory too. */
+		vm_map_reclaim();
+		kr = vf_fault_once(map, addr, fault_type);
+	}
+	return kr;
 }
 
 struct vm_map *vm_fault_current_map(void)

@@ -22,11 +22,12 @@ void vm_fault_init(void);
 /*
  * Makes the page holding addr accessible for the access the fault type
  * describes (PF_WRITE: write, PF_INSTR: execute, otherwise read).
- * Takes map->lock.  Returns:
+ * Takes map->lock; out of pages, it drops it, has every map give back
+ * what it keeps for speed (vm_map_reclaim) and tries once more.  Returns:
  *	KERN_SUCCESS            mapped (allocated and zeroed if it was not resident)
  *	KERN_INVALID_ADDRESS    no entry holds addr
  *	KERN_PROTECTION_FAILURE the entry does not allow that access
- *	KERN_RESOURCE_SHORTAGE  no page for the data or for a page table
+ *	KERN_RESOURCE_SHORTAGE  no page for the data or for a page table, even then
  */
 kern_return_t vm_fault(struct vm_map *map, uintptr_t addr, unsigned fault_type);
 

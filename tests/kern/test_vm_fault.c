@@ -480,3 +480,48 @@ KTEST(vm_fault, empty_page_table_kept_until_reclaim)
 	KT_EXPECT(kt, pmap_extract(&map->pmap, a) != 0);
 	vm_map_destroy(map);
 }
+
+/*
+ * Out of free pages, a fault still succeeds when what maps keep for speed
+ * (another map's emptied page tables) covers it: vm_fault reclaims and
+ * tries again before it gives up.
+ */
+KTEST(vm_fault, out_of_memory_reclaims_kept_tables)
+{
+	vm_map_reclaim();
+	struct vm_map *keeper = vft_map(kt), *map = vft_map(kt);
+
+	KT_ASSERT(kt, keeper && map);
+	uintptr_t k = vft_alloc(kt, keeper, P), a = vft_alloc(kt, map, P);
+
+	KT_EXPECT_EQ(kt, vm_fault(keeper, k, PF_WRITE), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_deallocate(keeper, k, P), KERN_SUCCESS);
+
+	uint64_t kept = keeper->pmap.ptpages - 1; /* the tables below its PML4 */
+
+	/* One free page: map's fault needs its tables and the data page, more than that. */
+	unsigned long flags = intr_save();
+	paddr_t head = 0, pa;
+
+	while (vm_page_free_count() > 1 && (pa = vm_page_alloc()) != 0) {
+		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
+		head = pa;
+	}
+	kern_return_t kr = vm_fault(map, a, PF_WRITE);
+	uint64_t keeper_tables = keeper->pmap.ptpages;
+
+	while (head) {
+		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
+
+		vm_page_free(head);
+		head = next;
+	}
+	intr_restore(flags);
+
+	KT_EXPECT(kt, kept + 1 >= 4); /* enough for map's PDPT, PD, PT and the page */
+	KT_EXPECT_EQ(kt, kr, KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, keeper_tables, 1);
+	KT_EXPECT(kt, pmap_extract(&map->pmap, a) != 0);
+	vm_map_destroy(map);
+	vm_map_destroy(keeper);
+}
