@@ -31,7 +31,7 @@
 #include "x86_64/kfault.h"
 #include "x86_64/trap.h"
 
-static kern_return_t vf_fault_once(struct vm_map *map, uintptr_t addr, unsigned fault_type)
+kern_return_t vm_fault(struct vm_map *map, uintptr_t addr, unsigned fault_type)
 {
 	vm_prot_t access = (fault_type & PF_INSTR)   ? VM_PROT_EXECUTE
 	                   : (fault_type & PF_WRITE) ? VM_PROT_WRITE
@@ -40,50 +40,42 @@ static kern_return_t vf_fault_once(struct vm_map *map, uintptr_t addr, unsigned 
 
 	if (addr < map->min || addr >= map->max)
 		return KERN_INVALID_ADDRESS;
+	for (bool reclaimed = false;; reclaimed = true) {
+		unsigned long flags = spin_lock_irqsave(&map->lock);
+		struct vm_map_entry *e = vm_map_lookup_locked(map, addr);
+		kern_return_t err = KERN_SUCCESS;
 
-	unsigned long flags = spin_lock_irqsave(&map->lock);
-	struct vm_map_entry *e = vm_map_lookup_locked(map, addr);
-	kern_return_t err = KERN_SUCCESS;
+		if (!e)
+			err = KERN_INVALID_ADDRESS;
+		else if (!vm_prot_allows(e->prot, access))
+			err = KERN_PROTECTION_FAILURE;
+		else {
+			paddr_t pa = vm_resident_lookup(&map->resident, va);
+			bool fresh = !pa;
 
-	if (!e)
-		err = KERN_INVALID_ADDRESS;
-	else if (!vm_prot_allows(e->prot, access))
-		err = KERN_PROTECTION_FAILURE;
-	else {
-		paddr_t pa = vm_resident_lookup(&map->resident, va);
-		bool fresh = !pa;
-
-		if (fresh && (pa = vm_page_alloc()) != 0) {
-			memset(PHYS_TO_VIRT(pa), 0, PAGE_SIZE);
-			vm_map_page_insert_locked(map, e, va, pa);
+			if (fresh && (pa = vm_page_alloc()) != 0) {
+				memset(PHYS_TO_VIRT(pa), 0, PAGE_SIZE);
+				vm_map_page_insert_locked(map, e, va, pa);
+			}
+			if (!pa)
+				err = KERN_RESOURCE_SHORTAGE;
+			else
+				err = pmap_enter(&map->pmap, va, pa, vm_prot_to_pmap(e->prot));
+			if (err == KERN_SUCCESS) {
+				map->faults++;
+				map->zero_fills += fresh;
+			} else if (fresh && pa) {
+				/* No page table for it: give the page back, the map is as before. */
+				vm_resident_remove(&map->resident, va);
+				vm_page_free(pa);
+			}
 		}
-		if (!pa)
-			err = KERN_RESOURCE_SHORTAGE;
-		else
-			err = pmap_enter(&map->pmap, va, pa, vm_prot_to_pmap(e->prot));
-		if (err == KERN_SUCCESS) {
-			map->faults++;
-			map->zero_fills += fresh;
-		} else if (fresh && pa) {
-			/* No page table for it: give the page back, the map is as before. */
-			vm_resident_remove(&map->resident, va);
-			vm_page_free(pa);
-		}
-	}
-	spin_unlock_irqrestore(&map->lock, flags);
-	return err;
-}
-
-kern_return_t vm_fault(struct vm_map *map, uintptr_t addr, unsigned fault_type)
-{
-	kern_return_t kr = vf_fault_once(map, addr, fault_type);
-
-	if (kr == KERN_RESOURCE_SHORTAGE) {
+		spin_unlock_irqrestore(&map->lock, flags);
+		if (err != KERN_RESOURCE_SHORTAGE || reclaimed)
+			return err;
 		/* What maps keep for speed (empty page tables, spare entries) is free memory too. */
 		vm_map_reclaim();
-		kr = vf_fault_once(map, addr, fault_type);
 	}
-	return kr;
 }
 
 struct vm_map *vm_fault_current_map(void)
