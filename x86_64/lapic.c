@@ -29,6 +29,10 @@
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_ERROR 0x370
 #define LAPIC_TIMER_ICR 0x380
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
+#define ICR_PENDING (1u << 12)
+#define ICR_DEST_SELF (1u << 18)
 #define LAPIC_TIMER_CCR 0x390
 #define LAPIC_TIMER_DCR 0x3e0
 
@@ -61,6 +65,15 @@ static void lapic_write(uint32_t off, uint32_t v)
 void lapic_eoi(void)
 {
 	lapic_write(LAPIC_EOI, 0);
+}
+
+void lapic_self_ipi(uint8_t vector)
+{
+	/* ICR low: fixed delivery, edge, the "self" destination shorthand. */
+	lapic_write(LAPIC_ICR_HIGH, 0);
+	lapic_write(LAPIC_ICR_LOW, ICR_DEST_SELF | vector);
+	while (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING)
+		;
 }
 
 uint32_t lapic_id(void)

@@ -22,6 +22,9 @@ void lapic_eoi(void);
 
 uint32_t lapic_id(void);
 
+/* Sends this CPU an interrupt on vector (tests: an interrupt that is not the timer's). */
+void lapic_self_ipi(uint8_t vector);
+
 /*
  * Measures the timer's input clock (bus clock, divide-by-1) in Hz against
  * the TSC, which must be calibrated (tsc_init) already.  Busy-waits about

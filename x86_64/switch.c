@@ -1,18 +1,12 @@
 /*
- * The machine side of the scheduler: cpu_switch, new-thread stacks,
- * preemption from the timer interrupt, and kernel stack overflow reports.
+ * The machine side of the scheduler: cpu_switch, new-thread stacks and
+ * kernel stack overflow reports.
  *
  * Preemption path.  The clock's tick hooks run inside the LAPIC timer
  * handler; the scheduler's hook (sched_tick) only decides and sets
- * cpu->need_resched.  The switch itself happens here, in a wrapper around
- * the timer handler, after every tick hook has run: it signals the EOI
- * first (so the LAPIC keeps delivering ticks to the thread switched to)
- * and calls sched_preempt_check.  The preempted thread's trap frame stays
- * on its own kernel stack; when it is switched back to it returns through
- * this wrapper and trap_dispatch (whose own EOI then finds nothing in
- * service: the LAPIC ignores it) and irets from its own frame.  When
- * trap_dispatch calls sched_preempt_check itself on the way out of every
- * interrupt, this wrapper can go.
+ * cpu->need_resched, as a wakeup from any other interrupt handler does.
+ * trap_dispatch switches on the way out of the outermost interrupt, after
+ * the EOI (x86_64/trap.c).
  */
 #include <stddef.h>
 
@@ -76,20 +70,6 @@ void cpu_thread_setup(struct thread *t, void (*entry)(void))
 	fpu_area_init(&t->md.fpu);
 }
 
-static trap_handler_t sw_timer_prev; /* [I] the clock's timer handler */
-
-static int sw_timer_intr(struct trap_frame *tf)
-{
-	int r = sw_timer_prev ? sw_timer_prev(tf) : 1;
-	struct cpu *c = cpu_current();
-
-	if (c->need_resched && c->irq_depth == 1) {
-		trap_eoi();
-		sched_preempt_check();
-	}
-	return r;
-}
-
 static trap_handler_t sw_df_prev, sw_pf_prev; /* [I] */
 
 /* A kernel fault at addr: if it is a stack guard, report the overflow and panic. */
@@ -132,7 +112,6 @@ static int sw_page_fault(struct trap_frame *tf)
 void cpu_sched_init(void)
 {
 	fpu_init();
-	sw_timer_prev = trap_register(T_LAPIC_TIMER, sw_timer_intr);
 	sw_df_prev = trap_register(T_DOUBLE_FAULT, sw_double_fault);
 	sw_pf_prev = trap_register(T_PAGE_FAULT, sw_page_fault);
 }

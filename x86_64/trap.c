@@ -11,6 +11,7 @@
 #include "kern/panic.h"
 #include "kern/perf_analysis.h"
 #include "kern/printf.h"
+#include "kern/sched.h"
 #include "kern/task.h"
 #include "x86_64/cpu.h"
 #include "x86_64/io.h"
@@ -324,6 +325,16 @@ void trap_dispatch(struct trap_frame *tf)
 		if (v != T_SPURIOUS)
 			trap_eoi();
 		c->irq_depth--;
+		/*
+		 * What the handler decided (the tick's end of a quantum, a
+		 * device's wakeup of a higher priority thread) preempts here,
+		 * after the EOI (the LAPIC keeps interrupting the thread switched
+		 * to) and outside any nested handler.  The preempted thread's
+		 * frame stays on its stack and is returned through when it runs
+		 * again.
+		 */
+		if (c->irq_depth == 0)
+			sched_preempt_check();
 		if (trap_from_user(tf))
 			task_user_return();
 		return;

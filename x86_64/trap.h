@@ -40,6 +40,7 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap frame layout (trap_ent
 /* Vectors 32..47 are the (masked) legacy PIC; devices start at 48. */
 #define T_IRQ_BASE 48
 #define T_LAPIC_TIMER 48
+#define T_TEST_IPI 240 /* ktest: a self-IPI (lapic_self_ipi) */
 #define T_SPURIOUS 255
 
 /* Page-fault error code bits. */

@@ -19,6 +19,7 @@
 #include "kern/thread.h"
 #include "x86_64/cpu.h"
 #include "x86_64/kfault.h"
+#include "x86_64/lapic.h"
 #include "x86_64/trap.h"
 
 #define MS 1000000ull
@@ -580,4 +581,50 @@ KTEST(selftest_stackoverflow, overflows_into_guard)
 	             KERN_SUCCESS);
 	thread_join(t);
 	KT_EXPECT(kt, !"the overflow should have panicked");
+}
+
+/*
+ * A wakeup from an interrupt other than the timer's preempts at once, on
+ * the way out of that interrupt (x86_64/trap.c), not at the next tick: a
+ * high priority thread woken by a self-IPI's handler has run before the
+ * interrupted thread gets a few thousand instructions further (a tick is
+ * 10 ms).
+ */
+static volatile int ts_ipi_ran;
+
+static int ts_ipi_handler(struct trap_frame *tf)
+{
+	thread_wakeup_one(&ts_event);
+	return 1;
+}
+
+static void ts_ipi_waiter(void *arg)
+{
+	thread_sleep(&ts_event, 0);
+	ts_ipi_ran = 1;
+}
+
+KTEST(sched, interrupt_wakeup_preempts_at_once)
+{
+	struct thread *w;
+	int spins = -1;
+
+	KT_ASSERT(kt, ts_prio_ok(kt));
+	ts_ipi_ran = 0;
+	trap_handler_t prev = trap_register(T_TEST_IPI, ts_ipi_handler);
+
+	KT_ASSERT_EQ(kt, thread_create_kernel("ipi-waiter", ts_ipi_waiter, NULL, PRI_HIGH, &w),
+	             KERN_SUCCESS);
+	/* It runs first (higher priority) and goes to sleep. */
+	KT_EXPECT_EQ(kt, ts_ipi_ran, 0);
+	lapic_self_ipi(T_TEST_IPI);
+	for (int i = 0; i < 1000; i++)
+		if (ts_ipi_ran) {
+			spins = i;
+			break;
+		}
+	thread_wakeup(&ts_event); /* if it never woke: let it end */
+	thread_join(w);
+	trap_register(T_TEST_IPI, prev);
+	KT_EXPECT(kt, spins >= 0);
 }
