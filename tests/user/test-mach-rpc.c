@@ -539,6 +539,39 @@ static void test_fast_paths(void)
 	ok = kr_is("kernel buffer", kr, MACH_SEND_INVALID_DATA);
 	kr = mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), port, 0, MACH_PORT_NULL);
 	ok = ok && kr_is("nothing queued", kr, MACH_RCV_TIMED_OUT);
+
+	/*
+	 * A message that runs into an unmapped page: the copy faults
+	 * (copy_user's own recovery) and the general path gives its error.
+	 * A self message in a read-only page: read, but the receive cannot
+	 * write it back, so it is lost (MACH_RCV_INVALID_DATA), as on the
+	 * general path, and nothing stays queued.
+	 */
+	vm_address_t two = 0;
+
+	ok = ok && kr_is("two pages", vm_allocate(self, &two, 2 * PAGE, TRUE), KERN_SUCCESS) &&
+	     kr_is("unmap second", vm_deallocate(self, two + PAGE, PAGE), KERN_SUCCESS);
+	if (ok) {
+		struct fp_msg *edge = (struct fp_msg *)(two + PAGE - sizeof(mach_msg_header_t));
+
+		fp_self(&m, port);
+		memcpy(&edge->h, &m.h, sizeof(m.h)); /* the body would be in the hole */
+		kr = mach_msg(&edge->h, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m),
+		              sizeof(m), port, 0, MACH_PORT_NULL);
+		ok = kr_is("into a hole", kr, MACH_SEND_INVALID_DATA);
+
+		fp_self((struct fp_msg *)two, port);
+		ok = ok && kr_is("read-only", vm_protect(self, two, PAGE, FALSE, VM_PROT_READ),
+		                 KERN_SUCCESS);
+		kr = mach_msg((mach_msg_header_t *)two,
+		              MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m), sizeof(m),
+		              port, 0, MACH_PORT_NULL);
+		ok = ok && kr_is("to a read-only buffer", kr, MACH_RCV_INVALID_DATA);
+		kr = mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), port, 0,
+		              MACH_PORT_NULL);
+		ok = ok && kr_is("lost, not queued", kr, MACH_RCV_TIMED_OUT);
+		vm_deallocate(self, two, PAGE);
+	}
 	ktap_ok(ok, "fast_path_bad_buffer");
 	mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
 	mach_port_deallocate(self, port);
