@@ -17,6 +17,7 @@
 #include "kern/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "vm/vm_map.h"
 #include "vm/vm_page.h"
 #include "x86_64/cpu.h"
 #include "x86_64/pmap.h"
@@ -148,8 +149,7 @@ static __attribute__((noreturn)) void thread_entry(void)
 	thread_exit();
 }
 
-/* A thread ready to start but not yet runnable; NULL when out of memory. */
-static struct thread *thread_new(const char *name, void (*fn)(void *), void *arg, int pri)
+static struct thread *thread_new_once(const char *name, void (*fn)(void *), void *arg, int pri)
 {
 	struct thread *t = kalloc(sizeof(*t));
 
@@ -168,6 +168,21 @@ static struct thread *thread_new(const char *name, void (*fn)(void *), void *arg
 	t->refs = 1;
 	cpu_thread_setup(t, thread_entry);
 	thread_register(t);
+	return t;
+}
+
+/*
+ * A thread ready to start but not yet runnable; NULL when out of memory,
+ * even after every map gave back what it keeps for speed (vm_map_reclaim).
+ */
+static struct thread *thread_new(const char *name, void (*fn)(void *), void *arg, int pri)
+{
+	struct thread *t = thread_new_once(name, fn, arg, pri);
+
+	if (t == NULL) {
+		vm_map_reclaim();
+		t = thread_new_once(name, fn, arg, pri);
+	}
 	return t;
 }
 

@@ -185,6 +185,11 @@ static kern_return_t vu_transfer(struct vm_map *map, uintptr_t addr, uint8_t *kb
 		if (n > size)
 			n = size;
 		kr = vu_copy_page(map, addr, kbuf, n, write);
+		if (kr == KERN_RESOURCE_SHORTAGE) {
+			/* What maps keep for speed (empty page tables, spare entries) is free too. */
+			vm_map_reclaim();
+			kr = vu_copy_page(map, addr, kbuf, n, write);
+		}
 		addr += n;
 		kbuf += n;
 		size -= n;

@@ -12,7 +12,9 @@
 
 #include "kern/kern_return.h"
 #include "kern/ktest.h"
+#include "kern/sched.h"
 #include "kern/string.h"
+#include "kern/thread.h"
 #include "vm/vm_copy.h"
 #include "vm/vm_fault.h"
 #include "vm/vm_map.h"
@@ -523,5 +525,102 @@ KTEST(vm_fault, out_of_memory_reclaims_kept_tables)
 	KT_EXPECT_EQ(kt, keeper_tables, 1);
 	KT_EXPECT(kt, pmap_extract(&map->pmap, a) != 0);
 	vm_map_destroy(map);
+	vm_map_destroy(keeper);
+}
+
+/* The same for vm_write, whose page for a hole in the target is allocated by the write. */
+KTEST(vm_fault, vm_write_reclaims_kept_tables)
+{
+	vm_map_reclaim();
+	struct vm_map *keeper = vft_map(kt), *map = vft_map(kt);
+
+	KT_ASSERT(kt, keeper && map);
+	uintptr_t k = vft_alloc(kt, keeper, 2 * P), a = vft_alloc(kt, map, P);
+	static const char data[] = "written";
+
+	/* Two kept tables' worth of pages at least: the keeper's PDPT, PD and PT. */
+	KT_EXPECT_EQ(kt, vm_fault(keeper, k, PF_WRITE), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_deallocate(keeper, k, 2 * P), KERN_SUCCESS);
+
+	unsigned long flags = intr_save();
+	paddr_t head = 0, pa;
+
+	while ((pa = vm_page_alloc()) != 0) {
+		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
+		head = pa;
+	}
+	kern_return_t kr = vm_write(map, a, data, sizeof(data));
+	uint64_t keeper_tables = keeper->pmap.ptpages;
+
+	while (head) {
+		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
+
+		vm_page_free(head);
+		head = next;
+	}
+	intr_restore(flags);
+
+	char back[sizeof(data)];
+
+	KT_EXPECT_EQ(kt, kr, KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, keeper_tables, 1);
+	KT_EXPECT_EQ(kt, vm_read(map, a, back, sizeof(back)), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, memcmp(back, data, sizeof(data)), 0);
+	vm_map_destroy(map);
+	vm_map_destroy(keeper);
+}
+
+static volatile int vft_thread_ran;
+
+static void vft_thread(void *arg)
+{
+	vft_thread_ran = 1;
+}
+
+/*
+ * And for a new thread's stack (and its struct): out of free pages, a
+ * thread is still made from what another map kept, here the page tables
+ * of three regions 512 GiB apart (three tables each).
+ */
+KTEST(vm_fault, thread_create_reclaims_kept_tables)
+{
+	vm_map_reclaim();
+	struct vm_map *keeper = vft_map(kt);
+
+	KT_ASSERT(kt, keeper);
+	for (uintptr_t r = 1; r <= 3; r++) {
+		uintptr_t k = r << 39;
+
+		KT_EXPECT_EQ(kt, vm_allocate(keeper, &k, P, false), KERN_SUCCESS);
+		KT_EXPECT_EQ(kt, vm_fault(keeper, k, PF_WRITE), KERN_SUCCESS);
+		KT_EXPECT_EQ(kt, vm_deallocate(keeper, k, P), KERN_SUCCESS);
+	}
+	KT_EXPECT_EQ(kt, keeper->pmap.ptpages, 10);
+
+	struct thread *t = NULL;
+	unsigned long flags = intr_save();
+	paddr_t head = 0, pa;
+
+	while ((pa = vm_page_alloc()) != 0) {
+		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
+		head = pa;
+	}
+	kern_return_t kr =
+	    thread_create_kernel("reclaimed", vft_thread, NULL, SCHED_PRI_DEFAULT, &t);
+	uint64_t keeper_tables = keeper->pmap.ptpages;
+
+	while (head) {
+		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
+
+		vm_page_free(head);
+		head = next;
+	}
+	intr_restore(flags);
+
+	KT_EXPECT_EQ(kt, kr, KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, keeper_tables, 1);
+	if (kr == KERN_SUCCESS)
+		thread_join(t);
+	KT_EXPECT_EQ(kt, vft_thread_ran, 1);
 	vm_map_destroy(keeper);
 }
