@@ -295,42 +295,55 @@ static void kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
 static union {
 	mach_msg_header_t h;
 	uint8_t b[KOBJECT_IN_MAX];
-} kobject_in;
+} kobject_in_buf;
 static union {
 	mach_msg_header_t h;
 	uint8_t b[IPC_KOBJECT_REPLY_MAX];
-} kobject_out;
-static bool kobject_in_busy, kobject_out_busy; /* [a] */
+} kobject_out_buf;
+
+static bool kobject_in_busy, kobject_out_busy; /* [a] the static buffer is handed out */
+
+/*
+ * The static buffer st (cap bytes, *busy) if it is free and holds size
+ * bytes, else a kalloc'd one; NULL without memory.  Inline, so that the
+ * buffer is a constant on the RPC path.
+ */
+static inline __attribute__((always_inline)) mach_msg_header_t *
+kobject_buf_get(mach_msg_header_t *st, size_t cap, bool *busy, mach_msg_size_t size)
+{
+	if (size <= cap && !__atomic_exchange_n(busy, true, __ATOMIC_ACQUIRE))
+		return st;
+	return kalloc(size);
+}
+
+static inline __attribute__((always_inline)) void kobject_buf_put(mach_msg_header_t *st, bool *busy,
+                                                                  mach_msg_header_t *h)
+{
+	if (h == st)
+		__atomic_store_n(busy, false, __ATOMIC_RELEASE);
+	else
+		kfree(h);
+}
 
 static mach_msg_header_t *kobject_in_get(mach_msg_size_t size)
 {
-	if (size <= KOBJECT_IN_MAX &&
-	    !__atomic_exchange_n(&kobject_in_busy, true, __ATOMIC_ACQUIRE))
-		return &kobject_in.h;
-	return kalloc(size);
+	return kobject_buf_get(&kobject_in_buf.h, KOBJECT_IN_MAX, &kobject_in_busy, size);
 }
 
 static void kobject_in_put(mach_msg_header_t *in)
 {
-	if (in == &kobject_in.h)
-		__atomic_store_n(&kobject_in_busy, false, __ATOMIC_RELEASE);
-	else
-		kfree(in);
+	kobject_buf_put(&kobject_in_buf.h, &kobject_in_busy, in);
 }
 
-static mach_msg_header_t *kobject_out_get(void)
+static inline mach_msg_header_t *kobject_out_get(void)
 {
-	if (!__atomic_exchange_n(&kobject_out_busy, true, __ATOMIC_ACQUIRE))
-		return &kobject_out.h;
-	return kalloc(IPC_KOBJECT_REPLY_MAX);
+	return kobject_buf_get(&kobject_out_buf.h, IPC_KOBJECT_REPLY_MAX, &kobject_out_busy,
+	                       IPC_KOBJECT_REPLY_MAX);
 }
 
-static void kobject_out_put(mach_msg_header_t *out)
+static inline void kobject_out_put(mach_msg_header_t *out)
 {
-	if (out == &kobject_out.h)
-		__atomic_store_n(&kobject_out_busy, false, __ATOMIC_RELEASE);
-	else
-		kfree(out);
+	kobject_buf_put(&kobject_out_buf.h, &kobject_out_busy, out);
 }
 
 /*

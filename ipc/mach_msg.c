@@ -231,6 +231,34 @@ static mach_msg_return_t mqueue_receive(struct ipc_space *space, mach_port_name_
  * to follow (a kernel reply that cannot be handed over is queued as
  * usual).
  */
+/*
+ * A kernel object's reply (NULL: none) to a request whose reply right
+ * went to reply_port, which this thread receives as rcv_name: returns it
+ * with *seqno set when it can go straight to this receive (as
+ * ipc_port_direct_ok says, and it fits rcv_size), else queues it as any
+ * reply (destroyed if even that fails) and returns NULL.  reply_port is
+ * only compared unless the reply holds a right to it.
+ */
+static __attribute__((noinline)) struct ipc_kmsg *
+reply_take(struct ipc_space *space, struct ipc_kmsg *reply, struct ipc_port *reply_port,
+           mach_msg_size_t rcv_size, mach_port_name_t rcv_name, mach_port_seqno_t *seqno)
+{
+	if (reply == NULL)
+		return NULL;
+
+	unsigned long f = ipc_lock();
+
+	if (reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
+	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
+		*seqno = reply_port->seqno++;
+		ipc_unlock(f);
+		return reply;
+	}
+	if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
+		ipc_kmsg_destroy_unlocked(reply);
+	return NULL;
+}
+
 static struct ipc_kmsg *send_direct(struct ipc_space *space, struct ipc_kmsg *kmsg,
                                     mach_msg_option_t option, mach_msg_timeout_t timeout,
                                     mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
@@ -255,18 +283,7 @@ static struct ipc_kmsg *send_direct(struct ipc_space *space, struct ipc_kmsg *km
 		struct ipc_kmsg *reply = ipc_kobject_serve(kmsg);
 
 		*mr = MACH_MSG_SUCCESS;
-		if (reply == NULL)
-			return NULL;
-		f = ipc_lock();
-		if (reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
-		    ipc_port_direct_ok(space, reply_port, rcv_name)) {
-			*seqno = reply_port->seqno++;
-			ipc_unlock(f);
-			return reply;
-		}
-		if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
-			ipc_kmsg_destroy_unlocked(reply);
-		return NULL;
+		return reply_take(space, reply, reply_port, rcv_size, rcv_name, seqno);
 	}
 	*mr = mqueue_send_locked(kmsg, option & MACH_SEND_TIMEOUT, timeout, f);
 	return NULL;
@@ -319,23 +336,13 @@ mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *
                                       mach_msg_option_t option, mach_msg_size_t rcv_size,
                                       mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
 {
-	struct ipc_space *space = io->space;
-	unsigned long f = ipc_lock();
+	mach_port_seqno_t seqno = 0;
 
-	if (reply && reply->remote == reply_port && !reply->circular && reply->size <= rcv_size &&
-	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
-		mach_port_seqno_t seqno = reply_port->seqno++;
-
-		ipc_unlock(f);
+	reply = reply_take(io->space, reply, reply_port, rcv_size, rcv_name, &seqno);
+	if (reply) {
 		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
 		                reply->size, rcv_name, {});
 		return ipc_kmsg_copyout(io, reply, msg, seqno, false);
-	}
-	if (reply) {
-		if (mqueue_send_locked(reply, MACH_SEND_ALWAYS, 0, f) != MACH_MSG_SUCCESS)
-			ipc_kmsg_destroy_unlocked(reply);
-	} else {
-		ipc_unlock(f);
 	}
 	return msg_receive(io, msg, option, rcv_size, rcv_name, timeout);
 }

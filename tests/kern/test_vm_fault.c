@@ -153,6 +153,32 @@ KTEST(vm_fault, deallocate_frees_the_page)
 	vm_map_destroy(map);
 }
 
+/*
+ * Takes free pages until `leave' are left (or none can be had), chained
+ * through their first word; vft_unhog gives them back.  With interrupts
+ * masked around both, nothing else takes or frees pages in between.
+ */
+static paddr_t vft_hog(uint64_t leave)
+{
+	paddr_t head = 0, pa;
+
+	while (vm_page_free_count() > leave && (pa = vm_page_alloc()) != 0) {
+		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
+		head = pa;
+	}
+	return head;
+}
+
+static void vft_unhog(paddr_t head)
+{
+	while (head) {
+		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
+
+		vm_page_free(head);
+		head = next;
+	}
+}
+
 KTEST(vm_fault, out_of_memory)
 {
 	vm_map_reclaim(); /* what maps keep for speed is free memory here */
@@ -163,12 +189,7 @@ KTEST(vm_fault, out_of_memory)
 
 	/* Take every free page but one: the data page then has no page table. */
 	unsigned long flags = intr_save();
-	paddr_t head = 0, pa;
-
-	while (vm_page_free_count() > 1 && (pa = vm_page_alloc()) != 0) {
-		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
-		head = pa;
-	}
+	paddr_t head = vft_hog(1), pa;
 	kern_return_t one_left = vm_fault(map, a, PF_WRITE);
 	uint64_t left = vm_page_free_count();
 
@@ -178,12 +199,7 @@ KTEST(vm_fault, out_of_memory)
 
 	if (pa)
 		vm_page_free(pa);
-	while (head) {
-		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
-
-		vm_page_free(head);
-		head = next;
-	}
+	vft_unhog(head);
 	intr_restore(flags);
 
 	KT_EXPECT_EQ(kt, one_left, KERN_RESOURCE_SHORTAGE);
@@ -503,21 +519,11 @@ KTEST(vm_fault, out_of_memory_reclaims_kept_tables)
 
 	/* One free page: map's fault needs its tables and the data page, more than that. */
 	unsigned long flags = intr_save();
-	paddr_t head = 0, pa;
-
-	while (vm_page_free_count() > 1 && (pa = vm_page_alloc()) != 0) {
-		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
-		head = pa;
-	}
+	paddr_t head = vft_hog(1);
 	kern_return_t kr = vm_fault(map, a, PF_WRITE);
 	uint64_t keeper_tables = keeper->pmap.ptpages;
 
-	while (head) {
-		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
-
-		vm_page_free(head);
-		head = next;
-	}
+	vft_unhog(head);
 	intr_restore(flags);
 
 	KT_EXPECT(kt, kept + 1 >= 4); /* enough for map's PDPT, PD, PT and the page */
@@ -543,21 +549,11 @@ KTEST(vm_fault, vm_write_reclaims_kept_tables)
 	KT_EXPECT_EQ(kt, vm_deallocate(keeper, k, 2 * P), KERN_SUCCESS);
 
 	unsigned long flags = intr_save();
-	paddr_t head = 0, pa;
-
-	while ((pa = vm_page_alloc()) != 0) {
-		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
-		head = pa;
-	}
+	paddr_t head = vft_hog(0);
 	kern_return_t kr = vm_write(map, a, data, sizeof(data));
 	uint64_t keeper_tables = keeper->pmap.ptpages;
 
-	while (head) {
-		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
-
-		vm_page_free(head);
-		head = next;
-	}
+	vft_unhog(head);
 	intr_restore(flags);
 
 	char back[sizeof(data)];
@@ -599,22 +595,12 @@ KTEST(vm_fault, thread_create_reclaims_kept_tables)
 
 	struct thread *t = NULL;
 	unsigned long flags = intr_save();
-	paddr_t head = 0, pa;
-
-	while ((pa = vm_page_alloc()) != 0) {
-		*(paddr_t *)PHYS_TO_VIRT(pa) = head;
-		head = pa;
-	}
+	paddr_t head = vft_hog(0);
 	kern_return_t kr =
 	    thread_create_kernel("reclaimed", vft_thread, NULL, SCHED_PRI_DEFAULT, &t);
 	uint64_t keeper_tables = keeper->pmap.ptpages;
 
-	while (head) {
-		paddr_t next = *(paddr_t *)PHYS_TO_VIRT(head);
-
-		vm_page_free(head);
-		head = next;
-	}
+	vft_unhog(head);
 	intr_restore(flags);
 
 	KT_EXPECT_EQ(kt, kr, KERN_SUCCESS);

@@ -219,25 +219,37 @@ static void __attribute__((noreturn, used)) server_main(mach_port_t port)
 	}
 }
 
+/*
+ * Starts a thread of this task at fn(arg) on a new 8-page stack (*stack,
+ * for the caller to free once the thread is gone), as thread_create,
+ * thread_set_state and thread_resume do it; 0 after a failure (said).
+ */
+static int thread_start(void (*fn)(mach_port_t), mach_port_t arg, mach_port_t *th,
+                        vm_address_t *stack)
+{
+	mach_port_t self = mach_task_self();
+	struct x86_64_thread_state ts;
+	int ok = kr_is("stack", vm_allocate(self, stack, 8 * PAGE, TRUE), KERN_SUCCESS);
+
+	ok = ok && kr_is("thread_create", thread_create(self, th), KERN_SUCCESS);
+	memset(&ts, 0, sizeof(ts));
+	ts.rip = (uint64_t)(uintptr_t)fn;
+	ts.rsp = *stack + 8 * PAGE - 8; /* as after a call */
+	ts.rdi = arg;
+	ok = ok && kr_is("thread_set_state",
+	                 thread_set_state(*th, x86_64_THREAD_STATE, (thread_state_t)&ts,
+	                                  x86_64_THREAD_STATE_COUNT),
+	                 KERN_SUCCESS);
+	return ok && kr_is("thread_resume", thread_resume(*th), KERN_SUCCESS);
+}
+
 static void test_rpc_thread(void)
 {
 	mach_port_t self = mach_task_self(), p = port_with_send(), th = MACH_PORT_NULL;
 	mach_port_t reply = mach_reply_port();
 	vm_address_t stack = 0;
-	struct x86_64_thread_state ts;
-	int ok = MACH_PORT_VALID(p) && MACH_PORT_VALID(reply);
-
-	ok = ok && kr_is("stack", vm_allocate(self, &stack, 8 * PAGE, TRUE), KERN_SUCCESS);
-	ok = ok && kr_is("thread_create", thread_create(self, &th), KERN_SUCCESS);
-	memset(&ts, 0, sizeof(ts));
-	ts.rip = (uint64_t)(uintptr_t)server_main;
-	ts.rsp = stack + 8 * PAGE - 8; /* as after a call */
-	ts.rdi = p;
-	ok = ok && kr_is("thread_set_state",
-	                 thread_set_state(th, x86_64_THREAD_STATE, (thread_state_t)&ts,
-	                                  x86_64_THREAD_STATE_COUNT),
-	                 KERN_SUCCESS);
-	ok = ok && kr_is("thread_resume", thread_resume(th), KERN_SUCCESS);
+	int ok = MACH_PORT_VALID(p) && MACH_PORT_VALID(reply) &&
+	         thread_start(server_main, p, &th, &stack);
 	for (int i = 0; ok && i < 5; i++) {
 		struct msg_int m;
 		struct msg_buf r;
@@ -520,20 +532,7 @@ static void test_interrupted_receive(void)
 {
 	mach_port_t self = mach_task_self(), p = port_with_send(), th = MACH_PORT_NULL;
 	vm_address_t stack = 0;
-	struct x86_64_thread_state ts;
-	int ok = MACH_PORT_VALID(p);
-
-	ok = ok && kr_is("stack", vm_allocate(self, &stack, 8 * PAGE, TRUE), KERN_SUCCESS);
-	ok = ok && kr_is("thread_create", thread_create(self, &th), KERN_SUCCESS);
-	memset(&ts, 0, sizeof(ts));
-	ts.rip = (uint64_t)(uintptr_t)intr_main;
-	ts.rsp = stack + 8 * PAGE - 8; /* as after a call */
-	ts.rdi = p;
-	ok = ok && kr_is("thread_set_state",
-	                 thread_set_state(th, x86_64_THREAD_STATE, (thread_state_t)&ts,
-	                                  x86_64_THREAD_STATE_COUNT),
-	                 KERN_SUCCESS);
-	ok = ok && kr_is("thread_resume", thread_resume(th), KERN_SUCCESS);
+	int ok = MACH_PORT_VALID(p) && thread_start(intr_main, p, &th, &stack);
 	/* With MACH_RCV_INTERRUPT the caller sees the interruption. */
 	ok = ok && intr_wait_blocked(th, 1) && kr_is("abort 1", thread_abort(th), KERN_SUCCESS);
 	ok = ok && intr_wait_blocked(th, 2) &&
