@@ -296,12 +296,10 @@ static union {
 	mach_msg_header_t h;
 	uint8_t b[KOBJECT_IN_MAX];
 } kobject_in_buf;
-static union {
-	mach_msg_header_t h;
-	uint8_t b[IPC_KOBJECT_REPLY_MAX];
-} kobject_out_buf;
+union ipc_kobject_out_buf ipc_kobject_out_buf;
 
-static bool kobject_in_busy, kobject_out_busy; /* [a] the static buffer is handed out */
+static bool kobject_in_busy; /* [a] the static buffer is handed out */
+bool ipc_kobject_out_busy;   /* [a] the same for ipc_kobject_out_buf */
 
 /*
  * The static buffer st (cap bytes, *busy) if it is free and holds size
@@ -337,13 +335,8 @@ static void kobject_in_put(mach_msg_header_t *in)
 
 static inline mach_msg_header_t *kobject_out_get(void)
 {
-	return kobject_buf_get(&kobject_out_buf.h, IPC_KOBJECT_REPLY_MAX, &kobject_out_busy,
+	return kobject_buf_get(&ipc_kobject_out_buf.h, IPC_KOBJECT_REPLY_MAX, &ipc_kobject_out_busy,
 	                       IPC_KOBJECT_REPLY_MAX);
-}
-
-static inline void kobject_out_put(mach_msg_header_t *out)
-{
-	kobject_buf_put(&kobject_out_buf.h, &kobject_out_busy, out);
 }
 
 /*
@@ -424,7 +417,7 @@ struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
 		if (in)
 			kobject_in_put(in);
 		if (out)
-			kobject_out_put(out);
+			ipc_kobject_out_put(out);
 		ipc_kmsg_destroy_unlocked(kmsg); /* the reply right's notification says it failed */
 		return NULL;
 	}
@@ -446,7 +439,7 @@ struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
 	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
 		reply = kobject_reply_kmsg(out);
 	kobject_in_put(in);
-	kobject_out_put(out);
+	ipc_kobject_out_put(out);
 	return reply;
 }
 
@@ -460,7 +453,7 @@ struct ipc_port *ipc_kobject_port(mach_port_name_t name)
 }
 
 /*
- * ipc_kobject_rpc's reply as a kmsg carrying the reply right (now named
+ * ipc_kobject_rpc_serve's reply as a kmsg carrying the reply right (now named
  * in the kernel space for the trip); NULL if that failed.
  */
 static struct ipc_kmsg *kobject_rpc_kmsg(mach_msg_header_t *out, struct ipc_port *reply_port)
@@ -520,48 +513,36 @@ kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in, mach_msg_size_t 
 	return NULL;
 }
 
-mach_msg_return_t ipc_kobject_rpc(const struct ipc_io *io, uintptr_t msg, mach_msg_header_t *h,
-                                  mach_msg_size_t send_size, mach_msg_option_t option,
-                                  mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
-                                  mach_msg_timeout_t timeout, struct ipc_port *dest,
-                                  struct ipc_port *reply_port)
+mach_msg_header_t *ipc_kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in,
+                                         mach_msg_size_t size, struct ipc_port *reply_port,
+                                         struct ipc_kmsg **kmsg)
 {
-	mach_port_name_t dname = h->msgh_remote_port;
-	struct ipc_kmsg *reply = NULL;
-	mach_msg_header_t *out = kobject_out_get(), *simple = NULL;
-	unsigned long f;
+	mach_msg_header_t *out = kobject_out_get(), *simple;
 
-	/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
-	PERF_TIME_BLOCK(
-	    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size, dname, {
-		    if (out)
-			    simple = kobject_rpc_serve(dest, h, send_size, reply_port, out, &reply);
-	    });
-	f = ipc_lock();
-	ipc_port_release(dest);
-	if (out == NULL)
+	*kmsg = NULL;
+	if (out == NULL) {
+		unsigned long f = ipc_lock();
+
 		ipc_right_release(reply_port, MACH_MSG_TYPE_PORT_SEND_ONCE); /* no reply */
-	if (simple && simple->msgh_size <= rcv_size &&
-	    ipc_port_direct_ok(io->space, reply_port, rcv_name)) {
-		mach_port_seqno_t seqno = reply_port->seqno++;
-
-		/* The reply right is used up by its message: no send-once notification. */
-		reply_port->sorights--;
-		ipc_port_release(reply_port);
 		ipc_unlock(f);
-		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
-		                simple->msgh_size, rcv_name, {});
-		mach_msg_return_t mr = mach_msg_fast_copyout(
-		    msg, simple, simple->msgh_size, MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
-
-		kobject_out_put(out);
-		return mr;
+		return NULL;
 	}
-	ipc_unlock(f);
-	if (simple)
+	simple = kobject_rpc_serve(dest, in, size, reply_port, out, kmsg);
+	if (simple == NULL)
+		ipc_kobject_out_put(out);
+	return simple;
+}
+
+mach_msg_return_t ipc_kobject_rpc_finish(const struct ipc_io *io, mach_msg_header_t *simple,
+                                         struct ipc_kmsg *reply, struct ipc_port *reply_port,
+                                         uintptr_t msg, mach_msg_option_t option,
+                                         mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                         mach_msg_timeout_t timeout)
+{
+	if (simple) {
 		reply = kobject_rpc_kmsg(simple, reply_port);
-	if (out)
-		kobject_out_put(out);
+		ipc_kobject_out_put(simple);
+	}
 	return mach_msg_fast_reply(io, reply, reply_port, msg, option, rcv_size, rcv_name, timeout);
 }
 

@@ -191,8 +191,8 @@ unsigned ipc_pset_count(void);
  * nothing queued (so the message would be the next one dequeued anyway)
  * and room for one message.
  */
-static inline bool ipc_port_direct_ok(struct ipc_space *space, struct ipc_port *port,
-                                      mach_port_name_t rcv_name)
+static inline __attribute__((always_inline)) bool
+ipc_port_direct_ok(struct ipc_space *space, struct ipc_port *port, mach_port_name_t rcv_name)
 {
 	return IP_VALID(port) && port->active && port->kotype == IKOT_NONE &&
 	       port->receiver == space && port->receiver_name == rcv_name && port->pset == NULL &&

@@ -358,11 +358,13 @@ mach_msg_return_t mach_msg_fast_reply(const struct ipc_io *io, struct ipc_kmsg *
  *     written back as its receive would see it (the send right carried
  *     and released again cancel out, as a copy-send does);
  *   - kernel RPC: to a kernel object, the reply right MAKE_SEND_ONCE of
- *     rcv_name, which ipc_port_direct_ok accepts: ipc_kobject_rpc serves it here
- *     and a simple reply that fits is written as received (the reply
- *     right made here and used up by it); any other reply goes the general
+ *     rcv_name, a receive right: ipc_kobject_rpc_serve serves it here, and
+ *     a simple reply that fits is written as received when
+ *     ipc_port_direct_ok then accepts the reply port (the reply right made
+ *     here and used up by it); any other reply, or a reply port with
+ *     messages queued, in a set or otherwise not direct, goes the general
  *     way (a kmsg, handed over or queued) and the general receive
- *     follows.
+ *     follows, as it would have after a general send.
  * The caller sees what the general path gives it, IPC_SEND and
  * IPC_RECEIVE events included.  Whatever does not qualify is found out
  * before anything changed, and takes the general path (false).
@@ -419,16 +421,41 @@ mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t 
 		return true;
 	}
 	if (dest && !self && dest->active && dest->kotype != IKOT_NONE &&
-	    (e = ipc_entry_lookup(space, rcv_name)) != NULL && (e->type & MACH_PORT_TYPE_RECEIVE) &&
-	    ipc_port_direct_ok(space, e->object, rcv_name)) {
+	    (e = ipc_entry_lookup(space, rcv_name)) != NULL && (e->type & MACH_PORT_TYPE_RECEIVE)) {
 		struct ipc_port *reply_port = e->object;
-		struct ipc_io io = { .space = space, .map = task->map, .kern = false };
+		struct ipc_kmsg *reply = NULL;
+		mach_msg_header_t *out = NULL;
 
 		ipc_port_reference(dest);
 		ipc_port_make_send_once(reply_port); /* the reply right: MAKE_SEND_ONCE */
 		ipc_unlock(f);
-		*mrp = ipc_kobject_rpc(&io, msg, h, send_size, option, rcv_size, rcv_name,
-		                       (mach_msg_timeout_t)syscall_arg(tf, 5), dest, reply_port);
+		/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
+		PERF_TIME_BLOCK(
+		    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size, dname,
+		    { out = ipc_kobject_rpc_serve(dest, h, send_size, reply_port, &reply); });
+		f = ipc_lock();
+		ipc_port_release(dest);
+		if (out && out->msgh_size <= rcv_size &&
+		    ipc_port_direct_ok(space, reply_port, rcv_name)) {
+			mach_port_seqno_t seqno = reply_port->seqno++;
+
+			/* The reply right is used up by its message: no send-once notification. */
+			reply_port->sorights--;
+			ipc_port_release(reply_port);
+			ipc_unlock(f);
+			PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(),
+			                perf_cur_thread_id(), out->msgh_size, rcv_name, {});
+			*mrp = mach_msg_fast_copyout(msg, out, out->msgh_size,
+			                             MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
+			ipc_kobject_out_put(out);
+			return true;
+		}
+		ipc_unlock(f);
+
+		struct ipc_io io = { .space = space, .map = task->map, .kern = false };
+
+		*mrp = ipc_kobject_rpc_finish(&io, out, reply, reply_port, msg, option, rcv_size,
+		                              rcv_name, (mach_msg_timeout_t)syscall_arg(tf, 5));
 		return true;
 	}
 	ipc_unlock(f);

@@ -36,11 +36,10 @@ mach_msg_return_t ipc_mqueue_send(struct ipc_kmsg *kmsg, mach_msg_option_t optio
                                   mach_msg_timeout_t timeout);
 
 /* Writes h (size bytes) to the user's msg as a receive on rcv_name with seqno sees it. */
-static inline mach_msg_return_t mach_msg_fast_copyout(uintptr_t msg, mach_msg_header_t *h,
-                                                      mach_msg_size_t size,
-                                                      mach_msg_type_name_t dest_type,
-                                                      mach_port_name_t rcv_name,
-                                                      mach_port_seqno_t seqno)
+static inline __attribute__((always_inline)) mach_msg_return_t
+mach_msg_fast_copyout(uintptr_t msg, mach_msg_header_t *h, mach_msg_size_t size,
+                      mach_msg_type_name_t dest_type, mach_port_name_t rcv_name,
+                      mach_port_seqno_t seqno)
 {
 	h->msgh_bits = MACH_MSGH_BITS(0, dest_type);
 	h->msgh_size = size;
@@ -52,7 +51,7 @@ static inline mach_msg_return_t mach_msg_fast_copyout(uintptr_t msg, mach_msg_he
 }
 
 /*
- * The end of a fast-path kernel RPC (ipc_kobject_rpc) whose reply could
+ * The end of a fast-path kernel RPC (ipc_kobject_rpc_serve) whose reply could
  * not be written at once: reply (a kmsg, or NULL: none) is handed over
  * to this receive if it goes to reply_port (the port the caller receives
  * as rcv_name; compared only, the kmsg's right keeps it) or queued, and

@@ -67,9 +67,11 @@ static bool tt_ref_live(uint32_t *refs)
 }
 
 /* [i] The object of type behind a send right named name in the kernel space. */
-static void *tt_object(mach_port_t name, enum ipc_kotype type)
+static inline void *tt_object(mach_port_t name, enum ipc_kotype type)
 {
-	struct ipc_port *port = ipc_kobject_port(name);
+	/* A fast-path call's own port without a call: the common case. */
+	struct ipc_port *port =
+	    name == IPC_KOBJECT_NAME_TARGET ? thread_current()->ith_kcall : ipc_kobject_port(name);
 
 	return port && port->active && port->kotype == type ? port->kobject : NULL;
 }
@@ -83,6 +85,21 @@ struct task *ipc_tt_task(mach_port_t name)
 		task = NULL;
 	ipc_unlock(f);
 	return task;
+}
+
+struct vm_map *ipc_tt_task_map(mach_port_t name, struct task **taskp)
+{
+	unsigned long f = ipc_lock();
+	struct task *task = tt_object(name, IKOT_TASK);
+	struct vm_map *map = task && !task->dead ? task->map : NULL;
+
+	if (map == NULL || !tt_ref_live(&task->refs)) {
+		map = NULL;
+		task = NULL;
+	}
+	ipc_unlock(f);
+	*taskp = task;
+	return map;
 }
 
 struct thread *ipc_tt_thread(mach_port_t name)

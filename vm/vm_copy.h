@@ -29,8 +29,8 @@
 kern_return_t vm_copy_fault(const char *who, struct copy_user_result r, uintptr_t user, size_t n);
 
 /* copyin and copyout: user is the user side of dst/src.  Inline: on every message's path. */
-static inline kern_return_t vm_copy_user(const char *who, void *dst, const void *src, size_t n,
-                                         uintptr_t user)
+static inline __attribute__((always_inline)) kern_return_t
+vm_copy_user(const char *who, void *dst, const void *src, size_t n, uintptr_t user)
 {
 	if (n > VM_MAX_USER || user > VM_MAX_USER - n)
 		return KERN_INVALID_ADDRESS;
@@ -39,12 +39,14 @@ static inline kern_return_t vm_copy_user(const char *who, void *dst, const void 
 	return __builtin_expect(r.fault == 0, 1) ? KERN_SUCCESS : vm_copy_fault(who, r, user, n);
 }
 
-static inline kern_return_t copyin(const void *user_src, void *kdst, size_t n)
+static inline __attribute__((always_inline)) kern_return_t copyin(const void *user_src, void *kdst,
+                                                                  size_t n)
 {
 	return vm_copy_user("copyin", kdst, user_src, n, (uintptr_t)user_src);
 }
 
-static inline kern_return_t copyout(const void *ksrc, void *user_dst, size_t n)
+static inline __attribute__((always_inline)) kern_return_t copyout(const void *ksrc, void *user_dst,
+                                                                   size_t n)
 {
 	return vm_copy_user("copyout", user_dst, ksrc, n, (uintptr_t)user_dst);
 }

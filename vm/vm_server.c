@@ -31,31 +31,11 @@
 
 #define VM_SERVER_IO_MAX (16ul << 20)
 
-/* The live map of the task named target, and the task (referenced) in *taskp. */
-static struct vm_map *vs_map(mach_port_t target, struct task **taskp)
-{
-	struct task *task = ipc_tt_task(target);
-	struct vm_map *map = NULL;
-
-	if (task) {
-		unsigned long flags = spin_lock_irqsave(&task->lock);
-
-		map = task->dead ? NULL : task->map;
-		spin_unlock_irqrestore(&task->lock, flags);
-		if (map == NULL) {
-			task_deallocate(task);
-			task = NULL;
-		}
-	}
-	*taskp = task;
-	return map;
-}
-
 kern_return_t S_vm_allocate(mach_port_t target_task, vm_address_t *address, vm_size_t size,
                             boolean_t anywhere)
 {
 	struct task *task;
-	struct vm_map *map = vs_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task, &task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
@@ -71,7 +51,7 @@ kern_return_t S_vm_allocate(mach_port_t target_task, vm_address_t *address, vm_s
 kern_return_t S_vm_deallocate(mach_port_t target_task, vm_address_t address, vm_size_t size)
 {
 	struct task *task;
-	struct vm_map *map = vs_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task, &task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
@@ -85,7 +65,7 @@ kern_return_t S_vm_protect(mach_port_t target_task, vm_address_t address, vm_siz
                            boolean_t set_maximum, vm_prot_t new_protection)
 {
 	struct task *task;
-	struct vm_map *map = vs_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task, &task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
@@ -99,7 +79,7 @@ kern_return_t S_vm_read(mach_port_t target_task, vm_address_t address, vm_size_t
                         vm_offset_t *data, mach_msg_type_number_t *dataCnt)
 {
 	struct task *task;
-	struct vm_map *map = vs_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task, &task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
@@ -126,7 +106,7 @@ kern_return_t S_vm_write(mach_port_t target_task, vm_address_t address, vm_offse
                          mach_msg_type_number_t dataCnt)
 {
 	struct task *task;
-	struct vm_map *map = vs_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task, &task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
@@ -144,7 +124,7 @@ kern_return_t S_vm_region(mach_port_t target_task, vm_address_t *address, vm_siz
                           vm_offset_t *offset)
 {
 	struct task *task;
-	struct vm_map *map = vs_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task, &task);
 	struct vm_map_entry e;
 
 	if (map == NULL)
@@ -168,7 +148,7 @@ kern_return_t S_vm_region(mach_port_t target_task, vm_address_t *address, vm_siz
 kern_return_t S_vm_statistics(mach_port_t target_task, vm_statistics_data_t *vm_stats)
 {
 	struct task *task;
-	struct vm_map *map = vs_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task, &task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
