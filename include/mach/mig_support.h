@@ -18,10 +18,40 @@ void *memcpy(void *dst, const void *src, size_t n);
 #include <string.h>
 #endif
 
+#ifndef KERNEL
+/*
+ * The reply-port cache's slots (userland/libmach/mig_support.c) and its
+ * slow halves.  Every stub takes a port and gives it back, so the first
+ * slot is tried inline: one exchange each way on the common path.
+ */
+extern mach_port_t __mig_reply_cache[];
+mach_port_t __mig_get_reply_port_slow(void);
+void __mig_put_reply_port_slow(mach_port_t port);
+
 /* A receive right for replies: the caller's cached one, or a new one. */
-mach_port_t mig_get_reply_port(void);
+static inline mach_port_t mig_get_reply_port(void)
+{
+	mach_port_t port =
+	    __atomic_exchange_n(&__mig_reply_cache[0], MACH_PORT_NULL, __ATOMIC_ACQUIRE);
+
+	return port != MACH_PORT_NULL ? port : __mig_get_reply_port_slow();
+}
+
 /* Gives back a port mig_get_reply_port returned, after a successful RPC. */
+static inline void mig_put_reply_port(mach_port_t port)
+{
+	mach_port_t empty = MACH_PORT_NULL;
+
+	if (!MACH_PORT_VALID(port) ||
+	    !__atomic_compare_exchange_n(&__mig_reply_cache[0], &empty, port, 0, __ATOMIC_RELEASE,
+	                                 __ATOMIC_RELAXED))
+		__mig_put_reply_port_slow(port);
+}
+#else
+/* Declared for the generated user stubs the kernel build compiles (and never links). */
+mach_port_t mig_get_reply_port(void);
 void mig_put_reply_port(mach_port_t port);
+#endif
 /* Destroys a reply port whose state is unknown (the RPC failed). */
 void mig_dealloc_reply_port(mach_port_t port);
 

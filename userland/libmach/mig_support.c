@@ -4,8 +4,9 @@
  * Reply ports.  Every RPC needs a receive right for its reply.  Making
  * one per call (mach_reply_port, trap -26) and destroying it afterwards
  * would double the cost of a small RPC, so finished ports go back to a
- * small cache.  The cache is per task, not per thread (userland has no
- * thread-local storage yet), and safe for threads all the same: a
+ * small cache, whose first slot <mach/mig_support.h> tries inline.  The
+ * cache is per task, not per thread (userland has no thread-local
+ * storage yet), and safe for threads all the same: a
  * thread takes a port out of a slot with an atomic exchange, so no two
  * threads ever wait for replies on one port; when every slot is taken
  * it makes a new port, and a port that finds no free slot on its way
@@ -26,7 +27,7 @@
 
 #define MIG_REPLY_SLOTS 4
 
-static mach_port_t mig_reply_cache[MIG_REPLY_SLOTS]; /* [a] MACH_PORT_NULL: empty */
+mach_port_t __mig_reply_cache[MIG_REPLY_SLOTS]; /* [a] MACH_PORT_NULL: empty */
 
 /* mach_task_self(), also before mach_init has run. */
 static mach_port_t mig_self(void)
@@ -41,28 +42,30 @@ static mach_port_t mig_self(void)
 	return self;
 }
 
-mach_port_t mig_get_reply_port(void)
+/* Slot 0 was empty (mig_get_reply_port tried it): the others, else a new port. */
+mach_port_t __mig_get_reply_port_slow(void)
 {
-	for (int i = 0; i < MIG_REPLY_SLOTS; i++) {
+	for (int i = 1; i < MIG_REPLY_SLOTS; i++) {
 		mach_port_t port;
 
-		if (__atomic_load_n(&mig_reply_cache[i], __ATOMIC_RELAXED) == MACH_PORT_NULL)
+		if (__atomic_load_n(&__mig_reply_cache[i], __ATOMIC_RELAXED) == MACH_PORT_NULL)
 			continue;
-		port = __atomic_exchange_n(&mig_reply_cache[i], MACH_PORT_NULL, __ATOMIC_ACQUIRE);
+		port = __atomic_exchange_n(&__mig_reply_cache[i], MACH_PORT_NULL, __ATOMIC_ACQUIRE);
 		if (port != MACH_PORT_NULL)
 			return port;
 	}
 	return mach_reply_port();
 }
 
-void mig_put_reply_port(mach_port_t port)
+/* Slot 0 was taken, or port is not a name (mig_put_reply_port tried it). */
+void __mig_put_reply_port_slow(mach_port_t port)
 {
 	if (!MACH_PORT_VALID(port))
 		return;
-	for (int i = 0; i < MIG_REPLY_SLOTS; i++) {
+	for (int i = 1; i < MIG_REPLY_SLOTS; i++) {
 		mach_port_t empty = MACH_PORT_NULL;
 
-		if (__atomic_compare_exchange_n(&mig_reply_cache[i], &empty, port, 0,
+		if (__atomic_compare_exchange_n(&__mig_reply_cache[i], &empty, port, 0,
 		                                __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			return;
 	}
