@@ -371,9 +371,13 @@ kern_return_t vm_map_region(struct vm_map *map, uintptr_t addr, struct vm_map_en
 	return found ? KERN_SUCCESS : KERN_NO_SPACE;
 }
 
-/* Where [*addr, *addr + size) goes: the entry to link before, or NULL with the error. */
-static struct vm_map_entry *vme_place(struct vm_map *map, uintptr_t *addr, size_t size,
-                                      bool anywhere, kern_return_t *err)
+/*
+ * Where [*addr, *addr + size) goes: the entry to link before, or NULL with
+ * the error.  Inlined: vm_map_enter is its only caller and it runs on every
+ * vm_allocate.
+ */
+static inline __attribute__((always_inline)) struct vm_map_entry *
+vme_place(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere, kern_return_t *err)
 {
 	if (!anywhere) {
 		uintptr_t start = *addr;
@@ -434,7 +438,13 @@ kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, boo
 		n->resident = false;
 		vme_link(map, before, n);
 		map->hint = n; /* the caller's next fault or deallocate is likely here */
-		vme_coalesce(map, n, start + size);
+		/*
+		 * Only a neighbour touching the new range can merge with it: skip
+		 * the walk when neither does (the sentinel's end is map->max, past
+		 * any start, and its start at most matches harmlessly).
+		 */
+		if (n->prev->end == start || before->start == start + size)
+			vme_coalesce(map, n, start + size);
 		*addr = start;
 	}
 	spin_unlock_irqrestore(&map->lock, flags);
