@@ -4,8 +4,10 @@
  * Entries form a doubly linked list sorted by address, closed into a ring
  * by the sentinel map->head; a hint remembers the last entry found, which
  * makes the fault path's lookup O(1) for the usual run of faults in one
- * region.  A list is plenty for the handful of regions a task has; a tree
- * can replace it behind vm_map_lookup_locked without changing callers.
+ * region, and lets vm_map_remove see without a lookup that a range is
+ * exactly the entry vm_map_enter just made (vm_allocate, vm_deallocate).
+ * A list is plenty for the handful of regions a task has; a tree can
+ * replace it behind vm_map_lookup_locked without changing callers.
  *
  * Operations on a range [start, end) that cuts an entry first "clip" it:
  * split it into two entries at start or end, so that the range is covered
@@ -451,9 +453,15 @@ kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, boo
 	return err;
 }
 
-kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
+/*
+ * The general case of vm_map_remove: any range, checked, clipped and
+ * removed entry by entry, its resident pages freed.  Called with
+ * map->lock held, taken with flags, and releases it: out of line, so that
+ * the fast path in vm_map_remove saves no registers.
+ */
+static __attribute__((noinline)) kern_return_t
+vme_remove_unlock(struct vm_map *map, uintptr_t start, uintptr_t end, unsigned long flags)
 {
-	unsigned long flags = spin_lock_irqsave(&map->lock);
 	struct vm_map_entry *e, *last, *spares[2];
 	kern_return_t err = vme_check_range(map, start, end, &e, &last);
 
@@ -476,6 +484,26 @@ kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
 	}
 	spin_unlock_irqrestore(&map->lock, flags);
 	return err;
+}
+
+kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
+{
+	unsigned long flags = spin_lock_irqsave(&map->lock);
+	struct vm_map_entry *e = map->hint;
+
+	/*
+	 * The common case, vm_deallocate of what vm_allocate just returned and
+	 * nobody touched: the range is exactly the hint's entry, which never
+	 * had resident pages.  An entry is page aligned, not empty and inside
+	 * the map, so the range needs no further checks and no clips.  The
+	 * sentinel (start == end == map->max) is no entry.
+	 */
+	if (e->start != start || e->end != end || e == &map->head || e->resident)
+		return vme_remove_unlock(map, start, end, flags);
+	vme_unlink(map, e);
+	vme_free(map, e);
+	spin_unlock_irqrestore(&map->lock, flags);
+	return KERN_SUCCESS;
 }
 
 struct vm_map_reprotect {
