@@ -177,6 +177,7 @@ KTEST(vm_map, remove_across_entries)
 			                     { BASE + 5 * P, BASE + 6 * P, RW, ALL } };
 		vmt_expect(kt, map, w, 2);
 	}
+	KT_EXPECT_EQ(kt, map->size, 2 * P);
 	vm_map_destroy(map);
 }
 
@@ -224,6 +225,7 @@ KTEST(vm_map, protect_split_merge)
 		const struct vmt_ent w[] = { { BASE, BASE + 4 * P, R, R } };
 		vmt_expect(kt, map, w, 1);
 	}
+	KT_EXPECT_EQ(kt, map->size, 4 * P); /* clips and merges move no bytes */
 	vm_map_destroy(map);
 }
 
