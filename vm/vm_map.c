@@ -471,13 +471,10 @@ vme_enter_coalesce_unlock(struct vm_map *map, struct vm_map_entry *n, unsigned l
 	return KERN_SUCCESS;
 }
 
-kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
-                           vm_prot_t prot)
+/* vm_map_enter once its arguments are checked (vm_map.h). */
+kern_return_t vm_map_enter_valid(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
+                                 vm_prot_t prot)
 {
-	if (size == 0 || (size & PAGE_MASK) || (!anywhere && (*addr & PAGE_MASK)) ||
-	    (prot & ~VM_PROT_ALL))
-		return KERN_INVALID_ARGUMENT;
-
 	unsigned long flags = spin_lock_irqsave(&map->lock);
 	kern_return_t err = KERN_SUCCESS;
 	uintptr_t start = *addr;
