@@ -4,8 +4,10 @@
  * Entries form a doubly linked list sorted by address, closed into a ring
  * by the sentinel map->head; a hint remembers the last entry found, which
  * makes the fault path's lookup O(1) for the usual run of faults in one
- * region.  A list is plenty for the handful of regions a task has; a tree
- * can replace it behind vm_map_lookup_locked without changing callers.
+ * region, and lets vm_map_remove see without a lookup that a range is
+ * exactly the entry vm_map_enter just made (vm_allocate, vm_deallocate).
+ * A list is plenty for the handful of regions a task has; a tree can
+ * replace it behind vm_map_lookup_locked without changing callers.
  *
  * Operations on a range [start, end) that cuts an entry first "clip" it:
  * split it into two entries at start or end, so that the range is covered
@@ -70,16 +72,24 @@ bool vm_prot_allows(vm_prot_t prot, vm_prot_t access)
 	return (prot & access) == access;
 }
 
-/* One of the map's spares, else a new entry; NULL if out of memory.  map->lock held. */
-static struct vm_map_entry *vme_alloc(struct vm_map *map)
+/* One of the map's spares, or NULL if it has none.  map->lock held. */
+static inline struct vm_map_entry *vme_spare_take(struct vm_map *map)
 {
 	struct vm_map_entry *e = map->spare;
 
-	if (!e)
-		return zalloc(&vm_map_entry_zone);
-	map->spare = e->next;
-	map->nspare--;
+	if (e) {
+		map->spare = e->next;
+		map->nspare--;
+	}
 	return e;
+}
+
+/* One of the map's spares, else a new entry; NULL if out of memory.  map->lock held. */
+static struct vm_map_entry *vme_alloc(struct vm_map *map)
+{
+	struct vm_map_entry *e = vme_spare_take(map);
+
+	return e ? e : zalloc(&vm_map_entry_zone);
 }
 
 /* Keeps e as a spare if the map has room for one, else frees it.  map->lock held. */
@@ -106,7 +116,11 @@ static void vme_drain(struct vm_map *map)
 	map->nspare = 0;
 }
 
-/* Links e into the list before `before' (which may be the sentinel). */
+/*
+ * Links e into the list before `before' (which may be the sentinel).
+ * Linking and unlinking leave map->size alone: clips and merges do not
+ * change it, so only vm_map_enter and vm_map_remove account for their range.
+ */
 static void vme_link(struct vm_map *map, struct vm_map_entry *before, struct vm_map_entry *e)
 {
 	e->next = before;
@@ -114,7 +128,6 @@ static void vme_link(struct vm_map *map, struct vm_map_entry *before, struct vm_
 	before->prev->next = e;
 	before->prev = e;
 	map->nentries++;
-	map->size += e->end - e->start;
 }
 
 static void vme_unlink(struct vm_map *map, struct vm_map_entry *e)
@@ -122,7 +135,6 @@ static void vme_unlink(struct vm_map *map, struct vm_map_entry *e)
 	e->prev->next = e->next;
 	e->next->prev = e->prev;
 	map->nentries--;
-	map->size -= e->end - e->start;
 	if (map->hint == e)
 		map->hint = e->prev; /* a merge's survivor; the sentinel is fine too */
 }
@@ -149,7 +161,6 @@ static void vme_coalesce(struct vm_map *map, struct vm_map_entry *first, uintptr
 			continue;
 		}
 		vme_unlink(map, n);
-		map->size += n->end - e->end;
 		e->end = n->end;
 		e->resident |= n->resident;
 		vme_free(map, n);
@@ -171,16 +182,13 @@ static void vme_clip(struct vm_map *map, struct vm_map_entry *e, uintptr_t addr,
 		panic("vme_clip: %#lx not inside [%#lx, %#lx) or no spare", addr, e->start, e->end);
 	*spare = NULL;
 	*n = *e;
-	map->size -= e->end - e->start; /* vme_link adds n's part back */
 	if (keep_upper) {
 		n->end = addr;
 		e->start = addr;
-		map->size += e->end - e->start;
 		vme_link(map, e, n);
 	} else {
 		n->start = addr;
 		e->end = addr;
-		map->size += e->end - e->start;
 		vme_link(map, e->next, n);
 	}
 }
@@ -371,9 +379,13 @@ kern_return_t vm_map_region(struct vm_map *map, uintptr_t addr, struct vm_map_en
 	return found ? KERN_SUCCESS : KERN_NO_SPACE;
 }
 
-/* Where [*addr, *addr + size) goes: the entry to link before, or NULL with the error. */
-static struct vm_map_entry *vme_place(struct vm_map *map, uintptr_t *addr, size_t size,
-                                      bool anywhere, kern_return_t *err)
+/*
+ * Where [*addr, *addr + size) goes: the entry to link before, or NULL with
+ * the error.  Inlined: vm_map_enter is its only caller and it runs on every
+ * vm_allocate.
+ */
+static inline __attribute__((always_inline)) struct vm_map_entry *
+vme_place(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere, kern_return_t *err)
 {
 	if (!anywhere) {
 		uintptr_t start = *addr;
@@ -408,42 +420,95 @@ static struct vm_map_entry *vme_place(struct vm_map *map, uintptr_t *addr, size_
 	return e;
 }
 
-kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
-                           vm_prot_t prot)
+/*
+ * Makes n the new entry [start, start + size), anonymous with protection
+ * prot, links it before `before', points the hint at it (the caller's next
+ * fault or deallocate is likely there) and sets *addr.  map->lock held.
+ */
+static inline __attribute__((always_inline)) void
+vme_enter_insert(struct vm_map *map, struct vm_map_entry *n, struct vm_map_entry *before,
+                 uintptr_t *addr, uintptr_t start, size_t size, vm_prot_t prot)
 {
-	if (size == 0 || (size & PAGE_MASK) || (!anywhere && (*addr & PAGE_MASK)) ||
-	    (prot & ~VM_PROT_ALL))
-		return KERN_INVALID_ARGUMENT;
+	/* Field by field: the prev/next links are set by vme_link. */
+	n->start = start;
+	n->end = start + size;
+	n->prot = prot;
+	n->max_prot = VM_PROT_ALL;
+	n->inheritance = VM_INHERIT_DEFAULT;
+	n->backing = VM_BACKING_ANON;
+	n->resident = false;
+	vme_link(map, before, n);
+	map->size += size;
+	map->hint = n;
+	*addr = start;
+}
 
+/*
+ * The two ends of vm_map_enter that call out: with no spare entry (the
+ * zone), and with a neighbour to merge (vme_coalesce).  Out of line, so
+ * that the usual case saves no registers.  Both release map->lock, taken
+ * with flags.
+ */
+static __attribute__((noinline)) kern_return_t
+vme_enter_zalloc_unlock(struct vm_map *map, struct vm_map_entry *before, uintptr_t *addr,
+                        uintptr_t start, size_t size, vm_prot_t prot, unsigned long flags)
+{
+	struct vm_map_entry *n = zalloc(&vm_map_entry_zone);
+
+	if (n) {
+		vme_enter_insert(map, n, before, addr, start, size, prot);
+		vme_coalesce(map, n, start + size);
+	}
+	spin_unlock_irqrestore(&map->lock, flags);
+	return n ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
+}
+
+static __attribute__((noinline)) kern_return_t
+vme_enter_coalesce_unlock(struct vm_map *map, struct vm_map_entry *n, unsigned long flags)
+{
+	vme_coalesce(map, n, n->end);
+	spin_unlock_irqrestore(&map->lock, flags);
+	return KERN_SUCCESS;
+}
+
+/* vm_map_enter once its arguments are checked (vm_map.h). */
+kern_return_t vm_map_enter_valid(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
+                                 vm_prot_t prot)
+{
 	unsigned long flags = spin_lock_irqsave(&map->lock);
 	kern_return_t err = KERN_SUCCESS;
 	uintptr_t start = *addr;
 	struct vm_map_entry *before = vme_place(map, &start, size, anywhere, &err);
-	struct vm_map_entry *n = before ? vme_alloc(map) : NULL;
 
-	if (before && !n)
-		err = KERN_RESOURCE_SHORTAGE;
-	if (n) {
-		/* Field by field: the prev/next links are set by vme_link. */
-		n->start = start;
-		n->end = start + size;
-		n->prot = prot;
-		n->max_prot = VM_PROT_ALL;
-		n->inheritance = VM_INHERIT_DEFAULT;
-		n->backing = VM_BACKING_ANON;
-		n->resident = false;
-		vme_link(map, before, n);
-		map->hint = n; /* the caller's next fault or deallocate is likely here */
-		vme_coalesce(map, n, start + size);
-		*addr = start;
+	if (!before) {
+		spin_unlock_irqrestore(&map->lock, flags);
+		return err;
 	}
+	struct vm_map_entry *n = vme_spare_take(map);
+
+	if (!n)
+		return vme_enter_zalloc_unlock(map, before, addr, start, size, prot, flags);
+	vme_enter_insert(map, n, before, addr, start, size, prot);
+	/*
+	 * Only a neighbour touching the new range can merge with it: skip the
+	 * walk when neither does (the sentinel's end is map->max, past any
+	 * start, and its start at most matches harmlessly).
+	 */
+	if (n->prev->end == n->start || before->start == n->end)
+		return vme_enter_coalesce_unlock(map, n, flags);
 	spin_unlock_irqrestore(&map->lock, flags);
-	return err;
+	return KERN_SUCCESS;
 }
 
-kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
+/*
+ * The general case of vm_map_remove: any range, checked, clipped and
+ * removed entry by entry, its resident pages freed.  Called with
+ * map->lock held, taken with flags, and releases it: out of line, so that
+ * the fast path in vm_map_remove saves no registers.
+ */
+static __attribute__((noinline)) kern_return_t
+vme_remove_unlock(struct vm_map *map, uintptr_t start, uintptr_t end, unsigned long flags)
 {
-	unsigned long flags = spin_lock_irqsave(&map->lock);
 	struct vm_map_entry *e, *last, *spares[2];
 	kern_return_t err = vme_check_range(map, start, end, &e, &last);
 
@@ -461,11 +526,33 @@ kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
 			vme_free(map, e);
 			e = next;
 		}
+		map->size -= end - start;
 		if (resident)
 			vm_resident_remove_range(&map->resident, start, end, vm_map_free_page, map);
 	}
 	spin_unlock_irqrestore(&map->lock, flags);
 	return err;
+}
+
+kern_return_t vm_map_remove(struct vm_map *map, uintptr_t start, uintptr_t end)
+{
+	unsigned long flags = spin_lock_irqsave(&map->lock);
+	struct vm_map_entry *e = map->hint;
+
+	/*
+	 * The common case, vm_deallocate of what vm_allocate just returned and
+	 * nobody touched: the range is exactly the hint's entry, which never
+	 * had resident pages.  An entry is page aligned, not empty and inside
+	 * the map, so the range needs no further checks and no clips.  The
+	 * sentinel (start == end == map->max) is no entry.
+	 */
+	if (e->start != start || e->end != end || e == &map->head || e->resident)
+		return vme_remove_unlock(map, start, end, flags);
+	map->size -= end - start;
+	vme_unlink(map, e);
+	vme_free(map, e);
+	spin_unlock_irqrestore(&map->lock, flags);
+	return KERN_SUCCESS;
 }
 
 struct vm_map_reprotect {

@@ -119,8 +119,20 @@ kern_return_t vm_map_region(struct vm_map *map, uintptr_t addr, struct vm_map_en
  * of size bytes (first fit) and *addr is set; otherwise exactly at *addr,
  * KERN_NO_SPACE if anything is mapped there.  Merges with neighbours.
  */
-kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
-                           vm_prot_t prot);
+kern_return_t vm_map_enter_valid(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere,
+                                 vm_prot_t prot);
+/*
+ * The argument checks inline, so that a caller whose arguments are valid
+ * by construction (vm_allocate) has them folded away.
+ */
+static inline kern_return_t vm_map_enter(struct vm_map *map, uintptr_t *addr, size_t size,
+                                         bool anywhere, vm_prot_t prot)
+{
+	if (size == 0 || (size & PAGE_MASK) || (!anywhere && (*addr & PAGE_MASK)) ||
+	    (prot & ~VM_PROT_ALL))
+		return KERN_INVALID_ARGUMENT;
+	return vm_map_enter_valid(map, addr, size, anywhere, prot);
+}
 
 /*
  * Unmaps [start, end): splits entries at the ends, frees the resident

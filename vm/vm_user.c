@@ -37,8 +37,26 @@ static kern_return_t vu_range(uintptr_t addr, size_t size, uintptr_t *start, uin
 	return KERN_SUCCESS;
 }
 
+/*
+ * The VM_ALLOC and VM_FREE probes (data1 = start, data2 = size), out of
+ * line and called only when their event records: the calls for the task
+ * and thread ids would otherwise make every vm_allocate and vm_deallocate
+ * save more registers.
+ */
+static __attribute__((noinline, cold)) void vu_record_alloc(uintptr_t start, size_t size)
+{
+	PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_ALLOC, start, size);
+}
+
+static __attribute__((noinline, cold)) void vu_record_free(uintptr_t start, size_t size)
+{
+	PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_FREE, start, size);
+}
+
 kern_return_t vm_allocate(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere)
 {
+	kern_return_t kr;
+
 	if (!map)
 		return KERN_INVALID_ARGUMENT;
 	if (size == 0) {
@@ -47,15 +65,19 @@ kern_return_t vm_allocate(struct vm_map *map, uintptr_t *addr, size_t size, bool
 	}
 	if (size > VM_MAX_USER - VM_MIN_USER)
 		return anywhere ? KERN_NO_SPACE : KERN_INVALID_ADDRESS;
+	size = round_page(size);
+	if (anywhere) {
+		/* vm_map_enter ignores *addr and sets it only on success. */
+		kr = vm_map_enter(map, addr, size, true, VM_PROT_DEFAULT);
+	} else {
+		uintptr_t start = trunc_page(*addr);
 
-	uintptr_t start = anywhere ? 0 : trunc_page(*addr);
-	kern_return_t kr = vm_map_enter(map, &start, round_page(size), anywhere, VM_PROT_DEFAULT);
-
-	if (kr == KERN_SUCCESS)
-		*addr = start;
-	/* VM_ALLOC perf event: record here (map, start, size, kr). */
-	if (kr == KERN_SUCCESS) /* perf */
-		PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_ALLOC, start, round_page(size));
+		kr = vm_map_enter(map, &start, size, false, VM_PROT_DEFAULT);
+		if (kr == KERN_SUCCESS)
+			*addr = start;
+	}
+	if (kr == KERN_SUCCESS && PERF_EVENT_ON(PERF_EVENT_VM_ALLOC))
+		vu_record_alloc(*addr, size);
 	return kr;
 }
 
@@ -72,9 +94,8 @@ kern_return_t vm_deallocate(struct vm_map *map, uintptr_t addr, size_t size)
 
 	if (kr == KERN_SUCCESS)
 		kr = vm_map_remove(map, start, end);
-	/* VM_FREE perf event: record here (map, start, end - start, kr). */
-	if (kr == KERN_SUCCESS) /* perf */
-		PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_FREE, start, end - start);
+	if (kr == KERN_SUCCESS && PERF_EVENT_ON(PERF_EVENT_VM_FREE))
+		vu_record_free(start, end - start);
 	return kr;
 }
 

@@ -177,6 +177,7 @@ KTEST(vm_map, remove_across_entries)
 			                     { BASE + 5 * P, BASE + 6 * P, RW, ALL } };
 		vmt_expect(kt, map, w, 2);
 	}
+	KT_EXPECT_EQ(kt, map->size, 2 * P);
 	vm_map_destroy(map);
 }
 
@@ -224,6 +225,7 @@ KTEST(vm_map, protect_split_merge)
 		const struct vmt_ent w[] = { { BASE, BASE + 4 * P, R, R } };
 		vmt_expect(kt, map, w, 1);
 	}
+	KT_EXPECT_EQ(kt, map->size, 4 * P); /* clips and merges move no bytes */
 	vm_map_destroy(map);
 }
 
@@ -433,6 +435,46 @@ KTEST(vm_map, resident_flag_follows_merges)
 	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + P, BASE + 2 * P), KERN_SUCCESS);
 	KT_EXPECT_EQ(kt, vm_map_resident_pages(map), 0);
 	KT_EXPECT_EQ(kt, pmap_extract(&map->pmap, BASE + P), 0);
+	vm_map_destroy(map);
+	KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
+}
+
+/*
+ * vm_map_remove of exactly one entry: through the hint (the fast path),
+ * with the hint elsewhere or on the sentinel, and with resident pages.
+ */
+KTEST(vm_map, remove_exact_entry)
+{
+	uint64_t free0 = vm_page_free_count();
+	struct vm_map *map;
+
+	KT_ASSERT_EQ(kt, vm_map_create(&map), KERN_SUCCESS);
+	vmt_enter(kt, map, BASE, P, RW);
+	vmt_enter(kt, map, BASE + 2 * P, P, RW); /* the hint is here now */
+	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE, BASE + P), KERN_SUCCESS);
+	{
+		const struct vmt_ent w[] = { { BASE + 2 * P, BASE + 3 * P, RW, ALL } };
+		vmt_expect(kt, map, w, 1);
+	}
+	/* A range that starts at the hint's entry but runs past it: refused. */
+	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + 2 * P, BASE + 4 * P), KERN_INVALID_ADDRESS);
+	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + 2 * P, BASE + 3 * P), KERN_SUCCESS);
+	vmt_expect(kt, map, NULL, 0);
+	KT_EXPECT_EQ(kt, map->size, 0);
+	/* The hint is the sentinel now, whose bounds are [max, max): not an entry. */
+	KT_EXPECT_EQ(kt, vm_map_remove(map, VM_MAX_USER, VM_MAX_USER), KERN_INVALID_ADDRESS);
+	vmt_expect(kt, map, NULL, 0);
+	vmt_enter(kt, map, BASE, P, RW); /* the list still works */
+	vmt_expect(kt, map, (const struct vmt_ent[]){ { BASE, BASE + P, RW, ALL } }, 1);
+
+	/* An exact entry with a resident page: the page goes too. */
+	vmt_enter(kt, map, BASE + 4 * P, 2 * P, RW);
+	KT_EXPECT_EQ(kt, vm_fault(map, BASE + 5 * P, PF_WRITE), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_map_resident_pages(map), 1);
+	KT_EXPECT_EQ(kt, vm_map_remove(map, BASE + 4 * P, BASE + 6 * P), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_map_resident_pages(map), 0);
+	KT_EXPECT_EQ(kt, pmap_extract(&map->pmap, BASE + 5 * P), 0);
+	vmt_expect(kt, map, (const struct vmt_ent[]){ { BASE, BASE + P, RW, ALL } }, 1);
 	vm_map_destroy(map);
 	KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
 }
