@@ -8,6 +8,7 @@
 
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_kobject.h"
+#include "ipc/ipc_kobject_rpc.h"
 #include "ipc/ipc_port.h"
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
@@ -21,8 +22,8 @@
 void ipc_port_zones_init(void);
 void ipc_space_kernel_init(void);
 
-/* [i] for writers; read without the lock (kobject_demux) */
-static ipc_kobject_demux_t ipc_demux[IKOT_MAX][IPC_KOBJECT_DEMUX_MAX];
+/* [i] for writers; read without the lock (ipc_kobject_demux, ipc_kobject_rpc.h) */
+ipc_kobject_demux_t ipc_demux[IKOT_MAX][IPC_KOBJECT_DEMUX_MAX];
 static struct ipc_port *ipc_host, *ipc_host_priv; /* [I] after ipc_init */
 
 void ipc_init(void)
@@ -267,7 +268,7 @@ static void kobject_reply_moves(mach_msg_header_t *out)
 }
 
 /* The reply a MIG server writes for an id it does not know. */
-static void kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
+void ipc_kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
 {
 	mig_reply_header_t *r = (mig_reply_header_t *)out;
 
@@ -297,9 +298,9 @@ static union {
 	uint8_t b[KOBJECT_IN_MAX];
 } kobject_in_buf;
 union ipc_kobject_out_buf ipc_kobject_out_buf;
+bool ipc_kobject_out_busy;
 
 static bool kobject_in_busy; /* [a] the static buffer is handed out */
-bool ipc_kobject_out_busy;   /* [a] the same for ipc_kobject_out_buf */
 
 /*
  * The static buffer st (cap bytes, *busy) if it is free and holds size
@@ -335,41 +336,7 @@ static void kobject_in_put(mach_msg_header_t *in)
 
 static inline mach_msg_header_t *kobject_out_get(void)
 {
-	return kobject_buf_get(&ipc_kobject_out_buf.h, IPC_KOBJECT_REPLY_MAX, &ipc_kobject_out_busy,
-	                       IPC_KOBJECT_REPLY_MAX);
-}
-
-/*
- * Runs port's servers on in until one knows its id; else the MIG_BAD_ID
- * reply.  The table is read without the ipc lock: a row changes only at
- * boot and for IKOT_TEST (tests/kern/test_ipc.c, with no request to it
- * in flight), and a slot is one pointer.
- */
-static inline __attribute__((always_inline)) void
-kobject_demux(struct ipc_port *port, mach_msg_header_t *in, mach_msg_header_t *out)
-{
-	ipc_kobject_demux_t *row = ipc_demux[__atomic_load_n(&port->kotype, __ATOMIC_RELAXED)];
-
-	for (int i = 0; i < IPC_KOBJECT_DEMUX_MAX; i++) {
-		ipc_kobject_demux_t demux = __atomic_load_n(&row[i], __ATOMIC_RELAXED);
-
-		if (demux == NULL)
-			break;
-		/* The 8-byte port slots' upper halves and what a hand-written server leaves. */
-		*(mig_reply_header_t *)out = (mig_reply_header_t){ 0 };
-		if (demux(in, out))
-			return;
-	}
-	kobject_bad_id(in, out);
-}
-
-/* The reply's RetCode (KERN_SUCCESS for a complex reply, which has no room for a failure). */
-static kern_return_t kobject_retcode(const mach_msg_header_t *out)
-{
-	if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
-	    out->msgh_size >= sizeof(mig_reply_header_t))
-		return ((const mig_reply_header_t *)out)->RetCode;
-	return KERN_SUCCESS;
+	return ipc_kobject_out_get();
 }
 
 /* The reply in out (its rights named in the kernel space) copied in as a kmsg, or NULL. */
@@ -426,13 +393,13 @@ struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
 	ipc_port_reference(port); /* the kmsg's right goes to the kernel space */
 	ipc_unlock(f);
 	ipc_kmsg_copyout(&io, kmsg, (uintptr_t)in, 0, false);
-	kobject_demux(port, in, out);
+	ipc_kobject_demux(port, in, out);
 	f = ipc_lock();
 	ipc_port_release(port);
 	kobject_release_name(in->msgh_local_port, MACH_MSGH_BITS_LOCAL(in->msgh_bits));
 	ipc_unlock(f);
 
-	kern_return_t rc = kobject_retcode(out);
+	kern_return_t rc = ipc_kobject_retcode(out);
 
 	if (rc != KERN_SUCCESS && rc != MIG_NO_REPLY)
 		kobject_destroy_body(in);
@@ -473,51 +440,10 @@ static struct ipc_kmsg *kobject_rpc_kmsg(mach_msg_header_t *out, struct ipc_port
 	return kobject_reply_kmsg(out);
 }
 
-/* Serves in; returns a simple reply to the reply right, else NULL with *kmsg any other. */
-static inline __attribute__((always_inline)) mach_msg_header_t *
-kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in, mach_msg_size_t size,
-                  struct ipc_port *reply_port, mach_msg_header_t *out, struct ipc_kmsg **kmsg)
-{
-	struct thread *self = thread_current();
-	struct ipc_port *outer = self->ith_kcall; /* a call made by a server routine */
-
-	/* The header as a receive from the kernel space would have written it. */
-	in->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND);
-	in->msgh_size = size;
-	in->msgh_remote_port_do_not_use = IPC_KOBJECT_NAME_REPLY;
-	in->msgh_protected_payload = IPC_KOBJECT_NAME_TARGET;
-	in->msgh_seqno = 0;
-	self->ith_kcall = dest;
-	kobject_demux(dest, in, out);
-	self->ith_kcall = outer;
-
-	kern_return_t rc = kobject_retcode(out);
-
-	if (rc != MIG_NO_REPLY && out->msgh_remote_port == IPC_KOBJECT_NAME_REPLY) {
-		if (!(out->msgh_bits & MACH_MSGH_BITS_COMPLEX) &&
-		    MACH_MSGH_BITS_REMOTE(out->msgh_bits) == MACH_MSG_TYPE_MOVE_SEND_ONCE &&
-		    MACH_MSGH_BITS_LOCAL(out->msgh_bits) == 0 &&
-		    out->msgh_size >= sizeof(mach_msg_header_t) && !(out->msgh_size & 3) &&
-		    out->msgh_size <= IPC_KOBJECT_REPLY_MAX)
-			return out;
-		*kmsg = kobject_rpc_kmsg(out, reply_port);
-		return NULL;
-	}
-	/* No reply to the reply right: it is destroyed, and its notification says so. */
-	unsigned long f = ipc_lock();
-
-	ipc_right_release(reply_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
-	ipc_unlock(f);
-	if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
-		*kmsg = kobject_reply_kmsg(out); /* to some other right the server made */
-	return NULL;
-}
-
-mach_msg_header_t *ipc_kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in,
-                                         mach_msg_size_t size, struct ipc_port *reply_port,
+mach_msg_header_t *ipc_kobject_rpc_other(struct ipc_port *reply_port, mach_msg_header_t *out,
                                          struct ipc_kmsg **kmsg)
 {
-	mach_msg_header_t *out = kobject_out_get(), *simple;
+	kern_return_t rc;
 
 	*kmsg = NULL;
 	if (out == NULL) {
@@ -527,10 +453,22 @@ mach_msg_header_t *ipc_kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_
 		ipc_unlock(f);
 		return NULL;
 	}
-	simple = kobject_rpc_serve(dest, in, size, reply_port, out, kmsg);
-	if (simple == NULL)
-		ipc_kobject_out_put(out);
-	return simple;
+	rc = ipc_kobject_retcode(out);
+	if (rc != MIG_NO_REPLY && out->msgh_remote_port == IPC_KOBJECT_NAME_REPLY) {
+		if (ipc_kobject_reply_simple(out))
+			return out;
+		*kmsg = kobject_rpc_kmsg(out, reply_port);
+	} else {
+		/* No reply to the reply right: it is destroyed, and its notification says so. */
+		unsigned long f = ipc_lock();
+
+		ipc_right_release(reply_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
+		ipc_unlock(f);
+		if (rc != MIG_NO_REPLY && MACH_PORT_VALID(out->msgh_remote_port))
+			*kmsg = kobject_reply_kmsg(out); /* to some other right the server made */
+	}
+	ipc_kobject_out_put(out);
+	return NULL;
 }
 
 mach_msg_return_t ipc_kobject_rpc_finish(const struct ipc_io *io, mach_msg_header_t *simple,

@@ -26,7 +26,6 @@
 #include <stddef.h>
 
 #include "ipc/ipc_port.h"
-#include "kern/kalloc.h"
 
 struct ipc_io;
 struct ipc_kmsg;
@@ -73,48 +72,6 @@ mach_port_name_t ipc_kobject_send_right(struct ipc_space *space, struct ipc_port
  * caller checks active and kotype.
  */
 struct ipc_port *ipc_kobject_port(mach_port_name_t name);
-
-/*
- * The kernel half of mach_msg's RPC fast path (mach_msg.c), for a
- * send-then-receive by the current task: serves a simple request (no
- * COMPLEX bit; in, size bytes, on the caller's stack, which this may
- * rewrite) to dest, a kernel object the caller holds a reference on,
- * with the reply right the caller made (its MAKE_SEND_ONCE of rcv_name):
- * a send-once right to reply_port.  Neither right gets a name in the
- * kernel space: the server sees IPC_KOBJECT_NAME_TARGET and _REPLY.
- * Returns a simple reply to that right (the right still made, the reply
- * in a buffer for ipc_kobject_out_put), which the caller writes out as
- * received when it can, using the right up; else NULL, with any other
- * reply in *kmsg (its rights taken in, the reply right among them) and a
- * right that got no reply destroyed, as Mach does.  What the caller
- * cannot finish itself goes to ipc_kobject_rpc_finish: a simple reply
- * becomes a kmsg, and mach_msg_fast_reply hands it over or queues it and
- * receives.  The reference on dest stays the caller's.
- */
-mach_msg_header_t *ipc_kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in,
-                                         mach_msg_size_t size, struct ipc_port *reply_port,
-                                         struct ipc_kmsg **kmsg);
-mach_msg_return_t ipc_kobject_rpc_finish(const struct ipc_io *io, mach_msg_header_t *simple,
-                                         struct ipc_kmsg *reply, struct ipc_port *reply_port,
-                                         uintptr_t msg, mach_msg_option_t option,
-                                         mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
-                                         mach_msg_timeout_t timeout);
-
-/* The reply buffer of ipc_kobject_rpc_serve: static when free, else kalloc'd. */
-union ipc_kobject_out_buf {
-	mach_msg_header_t h;
-	uint8_t b[IPC_KOBJECT_REPLY_MAX];
-};
-extern union ipc_kobject_out_buf ipc_kobject_out_buf;
-extern bool ipc_kobject_out_busy; /* [a] ipc_kobject_out_buf is handed out */
-
-static inline __attribute__((always_inline)) void ipc_kobject_out_put(mach_msg_header_t *out)
-{
-	if (out == &ipc_kobject_out_buf.h)
-		__atomic_store_n(&ipc_kobject_out_busy, false, __ATOMIC_RELEASE);
-	else
-		kfree(out);
-}
 
 /* From ipc_mqueue_send: handles a message to a kernel object's port. */
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg);

@@ -100,12 +100,12 @@ struct ipc_pset {
 extern spinlock_t ipc_lock_data;
 
 /* Inline: a message takes the lock a few times. */
-static inline unsigned long ipc_lock(void)
+static inline __attribute__((always_inline)) unsigned long ipc_lock(void)
 {
 	return spin_lock_irqsave(&ipc_lock_data);
 }
 
-static inline void ipc_unlock(unsigned long flags)
+static inline __attribute__((always_inline)) void ipc_unlock(unsigned long flags)
 {
 	spin_unlock_irqrestore(&ipc_lock_data, flags);
 }
@@ -125,13 +125,13 @@ struct ipc_port *ipc_port_alloc(void);
 void ipc_port_release_last(struct ipc_port *port);
 
 /* [i] Inline: every message takes and drops a few. */
-static inline void ipc_port_reference(struct ipc_port *port)
+static inline __attribute__((always_inline)) void ipc_port_reference(struct ipc_port *port)
 {
 	port->refs++;
 }
 
 /* [i] Frees the port on the last reference. */
-static inline void ipc_port_release(struct ipc_port *port)
+static inline __attribute__((always_inline)) void ipc_port_release(struct ipc_port *port)
 {
 	if (__builtin_expect(port->refs > 1, 1))
 		port->refs--;

@@ -65,7 +65,8 @@ void ipc_entry_check_dead(struct ipc_space *space, mach_port_name_t name, struct
  * [i] The entry name denotes (after turning a dead port into a dead
  * name), or NULL.  Inline: every right a message carries is looked up.
  */
-static inline struct ipc_entry *ipc_entry_lookup(struct ipc_space *space, mach_port_name_t name)
+static inline __attribute__((always_inline)) struct ipc_entry *
+ipc_entry_lookup(struct ipc_space *space, mach_port_name_t name)
 {
 	uint32_t index = IE_INDEX(name);
 

@@ -25,6 +25,7 @@
 
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_kobject.h"
+#include "ipc/ipc_kobject_rpc.h"
 #include "ipc/ipc_port.h"
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"

@@ -20,7 +20,7 @@ typedef struct {
 		0                                                                                  \
 	}
 
-static inline void spin_lock(spinlock_t *l)
+static inline __attribute__((always_inline)) void spin_lock(spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
@@ -32,12 +32,12 @@ static inline int spin_trylock(spinlock_t *l)
 	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
 }
 
-static inline void spin_unlock(spinlock_t *l)
+static inline __attribute__((always_inline)) void spin_unlock(spinlock_t *l)
 {
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
-static inline unsigned long spin_lock_irqsave(spinlock_t *l)
+static inline __attribute__((always_inline)) unsigned long spin_lock_irqsave(spinlock_t *l)
 {
 	unsigned long flags = intr_save();
 
@@ -45,7 +45,8 @@ static inline unsigned long spin_lock_irqsave(spinlock_t *l)
 	return flags;
 }
 
-static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
+static inline __attribute__((always_inline)) void spin_unlock_irqrestore(spinlock_t *l,
+                                                                         unsigned long flags)
 {
 	spin_unlock(l);
 	intr_restore(flags);
