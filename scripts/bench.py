@@ -188,6 +188,16 @@ def cmd_profile(args):
     ksyms = symbols(os.path.join(build(), "machperf.elf"))
     usyms = symbols(os.path.join(build(), elf))
     marker = usyms[0][usyms[1].index("bi_marker")]
+    annotate = None  # (symbols, the name in them, the ELF) for -a
+    if args.annotate:
+        user = args.annotate.startswith("user:")
+        name = args.annotate[len("user:"):] if user else args.annotate
+        syms, path = (usyms, elf) if user or name not in ksyms[1] else (ksyms, "machperf.elf")
+        if name not in syms[1]:
+            print("profile: -a %s: no such function in %s (a user function is user:NAME, "
+                  "as the table names it)" % (args.annotate, path), file=sys.stderr)
+            return 2
+        annotate = (syms, name, path)
     tmp = tempfile.mkdtemp(prefix="machperf-profile-")
     fifo = os.path.join(tmp, "trace")
     os.mkfifo(fifo)
@@ -228,14 +238,14 @@ def cmd_profile(args):
     print("profile: %d instructions between the markers" % total)
     for name, n in byfn.most_common(args.top):
         print("%8d  %5.1f%%  %s" % (n, 100.0 * n / total, name))
-    if args.annotate:
+    if annotate:
         # The function's instructions with how often each ran (objdump's disassembly).
-        addrs, names = ksyms if args.annotate in ksyms[1] else usyms
-        lo = addrs[names.index(args.annotate)]
+        (addrs, names), name, path = annotate
+        lo = addrs[names.index(name)]
         hi = min([a for a in addrs if a > lo] or [lo + 4096])
         dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn",
                               "--start-address=%#x" % lo, "--stop-address=%#x" % hi,
-                              os.path.join(build(), "machperf.elf" if addrs is ksyms[0] else elf)],
+                              os.path.join(build(), path)],
                              capture_output=True, text=True).stdout
         print("== %s" % args.annotate)
         for ln in dis.splitlines():
@@ -257,7 +267,8 @@ def main(argv):
     p.add_argument("name", choices=OPERATIONS, help="a bench-ipc operation")
     p.add_argument("-n", "--top", type=int, default=40)
     p.add_argument("-a", "--annotate", metavar="FUNC",
-                   help="also print FUNC's disassembly with each instruction's count")
+                   help="also print FUNC's disassembly with each instruction's count "
+                   "(user:FUNC for the program's own, as the table names them)")
     p.set_defaults(fn=cmd_profile)
     args = ap.parse_args(argv)
     return args.fn(args)

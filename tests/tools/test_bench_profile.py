@@ -8,7 +8,9 @@ instructions go") against the built kernel and tests/user/bench-ipc.elf.
     functions, and its lines add up to its total;
   - -a FUNC prints FUNC's disassembly, and the counts on it add up to
     FUNC's line in the table;
-  - an unknown operation is a usage error (status 2) naming the choices.
+  - -a user:FUNC annotates a function of the program the same way;
+  - an unknown operation is a usage error (status 2) naming the choices,
+    and an unknown -a function an error (status 2) before any run.
 
 Usage: test_bench_profile.py --build DIR   (the build directory)
 Prints KTAP; exits 0 if every case passed, 1 otherwise.
@@ -74,6 +76,26 @@ def case_annotate(build):
     return ok
 
 
+def case_annotate_user(build):
+    r = run(build, "null_self_rtt", "-n", "1000", "-a", "user:mach_msg")
+    _, table, ann = parse(r.stdout)
+    counted = sum(n for n, _ in ann)
+    ok = r.returncode == 0 and len(ann) > 3 and counted == table.get("user:mach_msg")
+    if not ok:
+        print("# status %d annotation %d lines, %d counted, table %s\n# %s" % (
+            r.returncode, len(ann), counted, table.get("user:mach_msg"), r.stderr.strip()))
+    return ok
+
+
+def case_unknown_function(build):
+    r = run(build, "null_self_rtt", "-a", "no_such_function")
+    ok = (r.returncode == 2 and "no_such_function" in r.stderr and "Traceback" not in r.stderr
+          and "== profile" not in r.stdout)
+    if not ok:
+        print("# status %d: %s" % (r.returncode, r.stderr.strip().replace("\n", "\n# ")))
+    return ok
+
+
 def case_unknown(build):
     r = run(build, "no_such_operation")
     ok = r.returncode == 2 and "null_self_rtt" in r.stderr
@@ -84,7 +106,9 @@ def case_unknown(build):
 
 CASES = [("profile_counts_one_operation", case_table),
          ("profile_annotates_a_function", case_annotate),
-         ("profile_rejects_unknown_operation", case_unknown)]
+         ("profile_annotates_a_user_function", case_annotate_user),
+         ("profile_rejects_unknown_operation", case_unknown),
+         ("profile_rejects_unknown_function", case_unknown_function)]
 
 
 def main():
