@@ -2,10 +2,13 @@
  * The Mach trap table: `syscall' with a trap number in rax
  * (include/mach/syscall_sw.h) lands here through syscall_dispatch.
  *
- * Every trap passes through syscall_dispatch's one entry and one exit
- * point, which is where the SYSCALL perf event (id 10: trap number,
+ * Every trap but one passes through syscall_dispatch's one entry and one
+ * exit point, which is where the SYSCALL perf event (id 10: trap number,
  * duration) is recorded.  On the way out the thread exits instead if
- * its task is being terminated (task_user_return).
+ * its task is being terminated, or stops while suspended
+ * (task_user_return).  The exception: mach_msg_trap, while the SYSCALL
+ * event is off, goes from x86_64/syscall_entry.S straight to
+ * mach_msg_sys and does task_user_return's test there.
  *
  * The IPC traps (mach_msg_trap, mach_reply_port and the self traps) are
  * ipc/'s: ipc/mach_msg.c and ipc/ipc_kobject.c.  Everything else (vm_*,

@@ -24,6 +24,13 @@
 #include "x86_64/cpu.h"
 #include "x86_64/syscall.h"
 
+/* The user_ret words cover their flags exactly (kalloc'd structs are zeroed). */
+#define TASK_URET_COVERS(type, f)                                                                  \
+	(__builtin_offsetof(type, user_ret_pad) + 3 == __builtin_offsetof(type, user_ret) + 8 &&   \
+	 __builtin_offsetof(type, f) == __builtin_offsetof(type, user_ret))
+_Static_assert(TASK_URET_COVERS(struct task, suspend_count), "task->user_ret");
+_Static_assert(TASK_URET_COVERS(struct thread, suspend_count), "thread->user_ret");
+
 static spinlock_t task_list_lock = SPINLOCK_INIT;
 static struct task *task_all;             /* [L] */
 static unsigned task_nlive;               /* [L] */

@@ -66,7 +66,6 @@ struct task {
 	spinlock_t lock;                      /* a leaf but for sched_lock and the console */
 	unsigned nthreads;                    /* [t] threads that have not exited */
 	struct thread *threads;               /* [t] not yet freed, linked by task_next */
-	bool terminating;                     /* [t] task_terminate has begun */
 	bool dead;                            /* [t] the map is gone: no thread will run */
 	enum task_end end;                    /* [t] how it ended (first cause wins) */
 	int exit_status;                      /* [t] TASK_EXITED: task_exit's status */
@@ -86,10 +85,18 @@ struct task {
 	struct ipc_port *itk_exception; /* [i] */
 	struct ipc_port *itk_host_priv; /* [i] */
 	struct ipc_port *itk_console;   /* [i] boot=mach: its output goes here, not the console */
-	int suspend_count;              /* [t] task_suspend count: > 0 stops every thread */
-	bool rpc_ref;                   /* [t] made by task_create RPC: holds a ref until it dies */
-	struct task *all_next;          /* [L] */
-	struct task *all_prev;          /* [L] */
+	/* One word, like thread->user_ret: task_user_return tests both in one branch. */
+	union {
+		struct {
+			int suspend_count; /* [t] task_suspend count: > 0 stops every thread */
+			bool terminating;  /* [t] task_terminate has begun */
+			uint8_t user_ret_pad[3]; /* [I] always zero */
+		};
+		uint64_t user_ret; /* [a] nonzero: task_user_return_slow has work */
+	};
+	bool rpc_ref;          /* [t] made by task_create RPC: holds a ref until it dies */
+	struct task *all_next; /* [L] */
+	struct task *all_prev; /* [L] */
 };
 
 /*
@@ -168,10 +175,8 @@ static inline void task_user_return(void)
 	struct thread *self = thread_current();
 	struct task *task = self ? self->task : NULL;
 
-	if (task && (__atomic_load_n(&task->terminating, __ATOMIC_ACQUIRE) |
-	             __atomic_load_n(&self->terminate_requested, __ATOMIC_ACQUIRE) |
-	             (__atomic_load_n(&self->suspend_count, __ATOMIC_ACQUIRE) != 0) |
-	             (__atomic_load_n(&task->suspend_count, __ATOMIC_ACQUIRE) != 0)))
+	if (task && (__atomic_load_n(&self->user_ret, __ATOMIC_ACQUIRE) |
+	             __atomic_load_n(&task->user_ret, __ATOMIC_ACQUIRE)))
 		task_user_return_slow(task, self);
 }
 

@@ -104,9 +104,19 @@ struct thread {
 	void (*fn)(void *);         /* [I] */
 	void *arg;                  /* [I] */
 	uint64_t switches_in;       /* [s] times it was switched to */
-	/* Mach control of a user thread (kern/ipc_tt.c, task_user_return). */
-	int suspend_count;        /* [t] thread_suspend count: > 0 stops it at the user boundary */
-	bool terminate_requested; /* [t] thread_terminate: exits at the user boundary */
+	/*
+	 * Mach control of a user thread (kern/ipc_tt.c, task_user_return).
+	 * One word with the task's user_ret: the way back to user mode
+	 * tests both in one branch (syscall_entry.S too).
+	 */
+	union {
+		struct {
+			int suspend_count; /* [t] thread_suspend: > 0 stops it at the boundary */
+			bool terminate_requested; /* [t] thread_terminate: exits at the boundary */
+			uint8_t user_ret_pad[3];  /* [I] always zero */
+		};
+		uint64_t user_ret; /* [a] nonzero: task_user_return_slow has work */
+	};
 };
 
 /*

@@ -2,9 +2,13 @@
  * User mode, machine side: syscall MSRs, the first entry into ring 3,
  * and user faults in words (the design is in syscall.h).
  */
+#include <mach/syscall_sw.h>
+
+#include "kern/perf_analysis.h"
 #include "kern/printf.h"
-#include "kern/thread.h"
 #include "kern/string.h"
+#include "kern/task.h"
+#include "kern/thread.h"
 #include "x86_64/cpu.h"
 #include "x86_64/io.h"
 #include "x86_64/syscall.h"
@@ -17,6 +21,20 @@ _Static_assert(T_SYSCALL == 0x80, "syscall_entry.S vector");
 _Static_assert(__builtin_offsetof(struct trap_frame, rip) == 17 * 8 &&
                    __builtin_offsetof(struct trap_frame, ss) == 21 * 8,
                "syscall_entry.S frame offsets");
+_Static_assert(__builtin_offsetof(struct trap_frame, rcx) == 12 * 8 &&
+                   __builtin_offsetof(struct trap_frame, rbx) == 13 * 8 &&
+                   __builtin_offsetof(struct trap_frame, rax) == 14 * 8 &&
+                   __builtin_offsetof(struct trap_frame, error) == 16 * 8 &&
+                   __builtin_offsetof(struct trap_frame, rflags) == 19 * 8 &&
+                   __builtin_offsetof(struct trap_frame, rsp) == 20 * 8,
+               "syscall_entry.S frame offsets");
+_Static_assert(__builtin_offsetof(struct cpu, thread) == 160 &&
+                   __builtin_offsetof(struct thread, task) == 784 &&
+                   __builtin_offsetof(struct thread, user_ret) == 968 &&
+                   __builtin_offsetof(struct task, user_ret) == 488,
+               "syscall_entry.S: task_user_return's test");
+_Static_assert(MACH_TRAP_mach_msg_trap == -25 && PERF_EVENT_SYSCALL == 10,
+               "syscall_entry.S: the mach_msg fast path");
 
 #define EFER_SCE (1ul << 0)
 #define RFLAGS_TF (1ul << 8)

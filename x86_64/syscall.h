@@ -60,7 +60,11 @@ static inline uint64_t syscall_arg(const struct trap_frame *tf, unsigned i)
 /* Programs STAR, LSTAR, FMASK and sets EFER.SCE on this CPU.  After trap_init. */
 void syscall_init(void);
 
-/* Called by syscall_entry.S with interrupts on; the result goes in tf->rax.  kern/syscall.c. */
+/*
+ * Called by syscall_entry.S with interrupts on for every trap but
+ * mach_msg_trap with the SYSCALL perf event off; the result goes in
+ * tf->rax.  kern/syscall.c.
+ */
 void syscall_dispatch(struct trap_frame *tf);
 
 /*

@@ -6,27 +6,49 @@
  * r11, masked IF, DF, TF and AC (FMASK) and loaded the kernel CS and SS;
  * rsp is still the user's and GS the user's.  The entry switches to this
  * thread's kernel stack (gs:8, set by every context switch), builds the
- * same struct trap_frame as trap_entry.S, with vector T_SYSCALL, plus the
- * fake call frame that ends backtraces at the user rip, and calls
- * syscall_dispatch with interrupts on.
+ * same struct trap_frame as trap_entry.S, with vector T_SYSCALL, and
+ * calls into C with interrupts on.  rbp points at the frame's error word
+ * (always 0 here), which the rip above it makes a call frame
+ * [ 0 ][ user rip ]: frame-pointer backtraces end at the user rip.
  *
- * The way out is sysretq unless the frame holds something sysretq cannot
- * restore: a rip that is not a canonical user address (sysretq would
- * fault in ring 0 on Intel CPUs), or selectors other than the user ones.
- * Then it is trap_entry.S's iretq path.
+ * mach_msg_trap, the trap of every RPC, goes straight to mach_msg_sys
+ * when the SYSCALL perf event is off, and its way back does
+ * task_user_return's test here (thread->user_ret | task->user_ret; any
+ * work goes to task_user_return_slow).  Every other trap, and every trap
+ * while the event is on, goes through syscall_dispatch (kern/syscall.c),
+ * which times it and does the same test.  On the fast way the result
+ * stays in rax and tf->rax is not written; it is written before anything
+ * can stop the thread and read its state (task_user_return_slow) and
+ * before the iretq path.
+ *
+ * The way out is sysretq unless the rip is not a canonical user address
+ * (sysretq would fault in ring 0 on Intel CPUs): then it is trap_entry.S's
+ * iretq path.  CS and SS are not checked: the only writers of a syscall
+ * frame, this entry and machine_thread_set_state, store the user
+ * selectors, and sysretq loads those anyway.  RFLAGS gets IF and loses
+ * IOPL whatever the frame says.
  */
 #include "x86_64/trap_asm.inc"
-/* Checked against cpu.h and syscall.h in syscall.c. */
+/* Checked against cpu.h, syscall.h, thread.h, task.h and co. in syscall.c. */
 #define SEL_UDATA 0x20
 #define SEL_UCODE 0x28
 #define T_SYSCALL 0x80
+#define TF_RCX (12 * 8)
+#define TF_RBX (13 * 8)
+#define TF_RAX (14 * 8)
+#define TF_ERROR (16 * 8)
 #define TF_RIP (17 * 8)
-#define TF_CS (18 * 8)
 #define TF_RFLAGS (19 * 8)
 #define TF_RSP (20 * 8)
-#define TF_SS (21 * 8)
 #define RFLAGS_IF 0x200
 #define RFLAGS_IOPL 0x3000
+#define CPU_THREAD 160		/* offsetof(struct cpu, thread) */
+#define THREAD_TASK 784		/* offsetof(struct thread, task) */
+#define THREAD_USER_RET 968	/* offsetof(struct thread, user_ret) */
+#define TASK_USER_RET 488	/* offsetof(struct task, user_ret) */
+#define TRAP_MACH_MSG (-25)	/* MACH_TRAP_mach_msg_trap */
+#define PERF_SYSCALL_BYTE 1	/* PERF_EVENT_SYSCALL (10) in perf_active_mask */
+#define PERF_SYSCALL_BIT 0x04
 
 	.text
 	.globl syscall_entry
@@ -45,22 +67,28 @@ syscall_entry:
 	pushq	$T_SYSCALL		/* vector */
 	TRAP_PUSH_GPRS
 	movq	%rsp, %rdi		/* struct trap_frame * */
-	pushq	TF_RIP(%rdi)		/* fake frame: the user rip ... */
-	pushq	$0			/* ... and the end of the chain */
-	movq	%rsp, %rbp
+	leaq	TF_ERROR(%rsp), %rbp	/* [ 0 ][ user rip ]: the end of the chain */
 	sti
-	call	syscall_dispatch
-	cli
-	addq	$16, %rsp		/* the fake frame */
+	cmpq	$TRAP_MACH_MSG, %rax
+	jne	.Ldispatch
+#ifdef CONFIG_PERF_ANALYSIS
+	testb	$PERF_SYSCALL_BIT, perf_active_mask + PERF_SYSCALL_BYTE(%rip)
+	jnz	.Ldispatch
+#endif
+	call	mach_msg_sys
 
-	/* sysretq only for a canonical user rip and the user selectors. */
-	movq	TF_RIP(%rsp), %rcx
-	shrq	$47, %rcx
-	jnz	1f
-	cmpq	$(SEL_UCODE | 3), TF_CS(%rsp)
-	jne	1f
-	cmpq	$(SEL_UDATA | 3), TF_SS(%rsp)
-	jne	1f
+	/* task_user_return: a user thread always has a task. */
+	movq	%gs:CPU_THREAD, %rsi
+	movq	THREAD_TASK(%rsi), %rdi
+	movq	THREAD_USER_RET(%rsi), %rcx
+	orq	TASK_USER_RET(%rdi), %rcx
+	jnz	.Luser_ret_slow
+
+	/* rax: the result; everything else comes from the frame. */
+.Lexit:
+	cli
+	testl	$0xffff8000, TF_RIP + 4(%rsp)	/* rip bits 47..63 */
+	jnz	.Liret
 
 	popq	%r15
 	popq	%r14
@@ -74,19 +102,30 @@ syscall_entry:
 	popq	%rdi
 	popq	%rsi
 	popq	%rdx
-	addq	$8, %rsp		/* rcx: gets rip */
-	popq	%rbx
-	popq	%rax
-	/* rsp points at the vector now: the frame's offsets are 15 words less. */
-	movq	TF_RIP - 15 * 8(%rsp), %rcx
-	movq	TF_RFLAGS - 15 * 8(%rsp), %r11
+	/* rsp points at rcx (gets rip) now: the frame's offsets are 12 words less. */
+	movq	TF_RBX - TF_RCX(%rsp), %rbx
+	movq	TF_RIP - TF_RCX(%rsp), %rcx
+	movq	TF_RFLAGS - TF_RCX(%rsp), %r11
 	andq	$~RFLAGS_IOPL, %r11
 	orq	$RFLAGS_IF, %r11
-	movq	TF_RSP - 15 * 8(%rsp), %rsp
+	movq	TF_RSP - TF_RCX(%rsp), %rsp
 	swapgs
 	sysretq
 
-1:	jmp	trap_return
+.Luser_ret_slow:
+	movq	%rax, TF_RAX(%rsp)	/* the thread may stop: its state is the frame */
+	call	task_user_return_slow	/* (task, self) */
+	jmp	.Lframe_exit
+
+.Ldispatch:
+	call	syscall_dispatch	/* puts the result in tf->rax */
+.Lframe_exit:
+	movq	TF_RAX(%rsp), %rax
+	jmp	.Lexit
+
+.Liret:
+	movq	%rax, TF_RAX(%rsp)
+	jmp	trap_return
 	.size syscall_entry, . - syscall_entry
 
 /*

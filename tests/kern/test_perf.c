@@ -657,16 +657,22 @@ KTEST(perf, timed_block_excludes_time_switched_out)
 /* ---- the probes of a user task's life ---- */
 
 _Static_assert(KTEST_TRAP_vm_allocate == -100 && KTEST_TRAP_vm_deallocate == -101 &&
-                   KTEST_TRAP_task_exit == -103,
+                   KTEST_TRAP_task_exit == -103 && MACH_TRAP_mach_msg_trap == -25,
                "tp_user hard-codes these");
 
 /*
+ * mach_msg(0, no send or receive) (timed like every trap, though
+ * syscall_entry.S sends it straight to mach_msg_sys while SYSCALL is off);
  * tmp_vm_allocate(&a, 3 pages, anywhere); *a = 42 (a page fault);
  * tmp_vm_deallocate(a, 3 pages); exit(5), or exit(9) if a call failed.
  */
 __asm__(".pushsection .rodata\n"
         "	.balign 16\n"
         "tp_user:\n"
+        "	xor	%edi, %edi\n"
+        "	xor	%esi, %esi\n"
+        "	mov	$-25, %rax\n"
+        "	syscall\n"
         "	sub	$8, %rsp\n"
         "	movq	$0, (%rsp)\n"
         "	mov	%rsp, %rdi\n"
@@ -698,7 +704,7 @@ extern const char tp_user[], tp_user_end[];
 
 struct tp_task {
 	uint32_t id;
-	uint64_t addr, create, term, alloc, fault, free, sys_alloc, sys_free, sys_other;
+	uint64_t addr, create, term, alloc, fault, free, sys_msg, sys_alloc, sys_free, sys_other;
 };
 
 static void tp_task_rec(const struct perf_record *r, void *arg)
@@ -732,7 +738,9 @@ static void tp_task_rec(const struct perf_record *r, void *arg)
 			break;
 		t->sys_alloc += r->data1 == (uint64_t)-100 && r->data2 == 0;
 		t->sys_free += r->data1 == (uint64_t)-101 && r->data2 == 0;
-		t->sys_other += r->data1 != (uint64_t)-100 && r->data1 != (uint64_t)-101;
+		t->sys_msg += r->data1 == (uint64_t)-25;
+		t->sys_other += r->data1 != (uint64_t)-100 && r->data1 != (uint64_t)-101 &&
+		                r->data1 != (uint64_t)-25;
 		break;
 	}
 }
@@ -766,13 +774,14 @@ KTEST(perf, user_task_probes)
 	tp_drain(NULL, tp_task_rec, &tt);
 	ktest_diag(kt,
 	           "task %u: create %lu, vm_allocate %lu at %#lx, fault %lu, vm_deallocate %lu, "
-	           "syscalls %lu + %lu (+%lu), terminate %lu",
-	           tt.id, tt.create, tt.alloc, tt.addr, tt.fault, tt.free, tt.sys_alloc,
+	           "syscalls %lu + %lu + %lu (+%lu), terminate %lu",
+	           tt.id, tt.create, tt.alloc, tt.addr, tt.fault, tt.free, tt.sys_msg, tt.sys_alloc,
 	           tt.sys_free, tt.sys_other, tt.term);
 	KT_EXPECT_EQ(kt, tt.create, 1);
 	KT_EXPECT_EQ(kt, tt.alloc, 1);
 	KT_EXPECT_EQ(kt, tt.fault, 1);
 	KT_EXPECT_EQ(kt, tt.free, 1);
+	KT_EXPECT_EQ(kt, tt.sys_msg, 1);
 	KT_EXPECT_EQ(kt, tt.sys_alloc, 1);
 	KT_EXPECT_EQ(kt, tt.sys_free, 1);
 	KT_EXPECT_EQ(kt, tt.sys_other, 0); /* exit never returns: no record */

@@ -20,6 +20,9 @@
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"
 #include "vm/vm_user.h"
+#include <mach/thread_status.h>
+
+#include "x86_64/thread_state.h"
 
 #define UM_CODE 0x400000ul
 #define UM_STACK 0x600000ul
@@ -41,11 +44,16 @@ UM_PROG(spin);
 UM_PROG(regs);
 UM_PROG(sleep);
 UM_PROG(exit5);
+UM_PROG(msg_wait);
 
-/* Trap numbers: mach_print -30, swtch -60, thread_switch -61, test traps vm_allocate -100, exit -103. */
-_Static_assert(MACH_TRAP_mach_print == -30 && MACH_TRAP_swtch == -60 &&
+/*
+ * Trap numbers: mach_msg -25, mach_reply_port -26, mach_print -30, swtch -60,
+ * thread_switch -61, test traps vm_allocate -100, exit -103.
+ */
+_Static_assert(MACH_TRAP_mach_msg_trap == -25 && MACH_TRAP_mach_reply_port == -26 &&
+                   MACH_TRAP_mach_print == -30 && MACH_TRAP_swtch == -60 &&
                    MACH_TRAP_thread_switch == -61 && KTEST_TRAP_vm_allocate == -100 &&
-                   KTEST_TRAP_task_exit == -103,
+                   KTEST_TRAP_task_exit == -103 && MACH_RCV_MSG == 2 && MACH_RCV_TIMEOUT == 0x100,
                "the programs below hard-code these");
 
 __asm__(".pushsection .rodata\n"
@@ -108,8 +116,14 @@ __asm__(".pushsection .rodata\n"
         "um_spin:\n"
         "	jmp	um_spin\n"
         "um_spin_end:\n"
-        /* Every register but rax, rcx, r11 survives swtch(): exit(0), else exit(1). */
+        /*
+         * Every register but rax, rcx, r11 survives trap rdi (the thread's
+         * argument), and rax is not the trap number any more: exit(0),
+         * else exit(1) (a register) or exit(2) (rax).
+         */
         "um_regs:\n"
+        "	mov	%rdi, %rax\n"
+        "	movq	%rdi, %xmm1\n"
         "	mov	$0x1111, %rbx\n"
         "	mov	$0x2222, %rbp\n"
         "	mov	$0x3333, %r12\n"
@@ -124,8 +138,10 @@ __asm__(".pushsection .rodata\n"
         "	mov	$0xcccc, %r10\n"
         "	mov	%rsp, %rcx\n"
         "	movq	%rcx, %xmm0\n"
-        "	mov	$-60, %rax\n"
         "	syscall\n"
+        "	movq	%xmm1, %rcx\n"
+        "	cmp	%rcx, %rax\n"
+        "	je	4f\n"
         "	cmp	$0x1111, %rbx\n"
         "	jne	2f\n"
         "	cmp	$0x2222, %rbp\n"
@@ -156,6 +172,8 @@ __asm__(".pushsection .rodata\n"
         "	xor	%edi, %edi\n"
         "	jmp	3f\n"
         "2:	mov	$1, %edi\n"
+        "	jmp	3f\n"
+        "4:	mov	$2, %edi\n"
         "3:	mov	$-103, %rax\n"
         "	syscall\n"
         "um_regs_end:\n"
@@ -175,6 +193,24 @@ __asm__(".pushsection .rodata\n"
         "	mov	$-103, %rax\n"
         "	syscall\n"
         "um_exit5_end:\n"
+        /* mach_msg(buf, RCV_MSG | RCV_TIMEOUT, 0, 64, mach_reply_port(), rdi ms); exit(mr) */
+        "um_msg_wait:\n"
+        "	mov	%rdi, %rbx\n"
+        "	mov	$-26, %rax\n"
+        "	syscall\n"
+        "	sub	$64, %rsp\n"
+        "	mov	%rsp, %rdi\n"
+        "	mov	$0x102, %esi\n"
+        "	xor	%edx, %edx\n"
+        "	mov	$64, %r10d\n"
+        "	mov	%eax, %r8d\n"
+        "	mov	%rbx, %r9\n"
+        "	mov	$-25, %rax\n"
+        "	syscall\n"
+        "	mov	%eax, %edi\n"
+        "	mov	$-103, %rax\n"
+        "	syscall\n"
+        "um_msg_wait_end:\n"
         ".popsection\n");
 
 struct um_prog {
@@ -300,9 +336,117 @@ KTEST(usermode, unknown_trap_is_invalid_argument)
 	um_expect_exit(kt, UM(unknown_trap), KERN_INVALID_ARGUMENT);
 }
 
+/* Runs prog (rdi = arg); expects it to exit with status. */
+static void um_expect_exit_arg(struct ktest_ctx *kt, struct um_prog prog, uint64_t arg, int status)
+{
+	char out[UM_CAPTURE];
+	struct task *task = um_run_arg(kt, prog, arg, out);
+
+	if (task == NULL)
+		return;
+	KT_EXPECT_EQ(kt, task->end, TASK_EXITED);
+	KT_EXPECT_EQ(kt, task->exit_status, status);
+	task_deallocate(task);
+}
+
+/* swtch goes through syscall_dispatch. */
 KTEST(usermode, registers_survive_syscall)
 {
-	um_expect_exit(kt, UM(regs), 0);
+	um_expect_exit_arg(kt, UM(regs), (uint64_t)MACH_TRAP_swtch, 0);
+}
+
+/* mach_msg_trap (no send, no receive) takes syscall_entry.S's direct way to mach_msg_sys. */
+KTEST(usermode, registers_survive_mach_msg)
+{
+	um_expect_exit_arg(kt, UM(regs), (uint64_t)MACH_TRAP_mach_msg_trap, 0);
+}
+
+/* A receive that times out ends the program with MACH_RCV_TIMED_OUT. */
+KTEST(usermode, mach_msg_receive_times_out)
+{
+	um_expect_exit_arg(kt, UM(msg_wait), 1, MACH_RCV_TIMED_OUT);
+}
+
+/* Starts UM(msg_wait) with a timeout of ms; *t (if t) gets a reference to its thread. */
+static struct task *um_msg_wait_start(struct ktest_ctx *kt, uint64_t ms, struct thread **t,
+                                      char *out)
+{
+	struct task *task = um_task(kt, UM(msg_wait), (struct um_prog){ NULL, NULL }, out);
+
+	if (task == NULL)
+		return NULL;
+	if (!KT_EXPECT_EQ(kt, thread_create_user(task, UM_CODE, UM_STACK + UM_STACK_SIZE, ms, t),
+	                  KERN_SUCCESS)) {
+		task_terminate(task);
+		task_wait(task, UM_WAIT_NS);
+		task_deallocate(task);
+		return NULL;
+	}
+	return task;
+}
+
+/* Waits up to a second for t to stop at the user boundary (task_user_return_slow). */
+static bool um_wait_stopped(struct task *task, struct thread *t)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (__atomic_load_n(&t->wait_event, __ATOMIC_ACQUIRE) == &task->suspend_count)
+			return true;
+		task_wait(task, 1000000ull);
+	}
+	return false;
+}
+
+/*
+ * A thread suspended while it waits in mach_msg stops on its way out, on
+ * the direct mach_msg way: thread_get_state shows the trap's result, and
+ * thread_set_state's registers are the ones it resumes with.
+ */
+KTEST(usermode, mach_msg_stop_shows_and_takes_state)
+{
+	char out[UM_CAPTURE];
+	struct thread *t;
+	struct task *task = um_msg_wait_start(kt, 20, &t, out);
+	struct x86_64_thread_state s;
+	mach_msg_type_number_t count = x86_64_THREAD_STATE_COUNT;
+
+	if (task == NULL)
+		return;
+	/* Suspended once it waits in the receive, not in mach_reply_port. */
+	for (int i = 0; i < 1000 && __atomic_load_n(&t->wait_event, __ATOMIC_ACQUIRE) == NULL; i++)
+		task_wait(task, 100000ull);
+	KT_EXPECT_EQ(kt, thread_suspend(t), KERN_SUCCESS);
+	if (KT_EXPECT(kt, um_wait_stopped(task, t)) &&
+	    KT_EXPECT_EQ(kt,
+	                 machine_thread_get_state(t, x86_64_THREAD_STATE, (natural_t *)&s, &count),
+	                 KERN_SUCCESS)) {
+		KT_EXPECT_EQ(kt, s.rax, MACH_RCV_TIMED_OUT);
+		s.rax = 77;
+		KT_EXPECT_EQ(
+		    kt, machine_thread_set_state(t, x86_64_THREAD_STATE, (natural_t *)&s, count),
+		    KERN_SUCCESS);
+	}
+	KT_EXPECT_EQ(kt, thread_resume(t), KERN_SUCCESS);
+	thread_deallocate(t); /* task_wait waits for the thread's struct too */
+	KT_EXPECT(kt, task_wait(task, UM_WAIT_NS));
+	KT_EXPECT_EQ(kt, task->end, TASK_EXITED);
+	KT_EXPECT_EQ(kt, task->exit_status, 77);
+	task_deallocate(task);
+}
+
+/* A task terminated while its thread waits in mach_msg: the thread exits on its way out. */
+KTEST(usermode, terminate_task_in_mach_msg)
+{
+	char out[UM_CAPTURE];
+	struct task *task = um_msg_wait_start(kt, 10000, NULL, out);
+
+	if (task == NULL)
+		return;
+	KT_EXPECT(kt, !task_wait(task, 5 * 1000000ull)); /* still waiting */
+	KT_EXPECT_EQ(kt, task_terminate(task), KERN_SUCCESS);
+	KT_EXPECT(kt, task_wait(task, UM_WAIT_NS));
+	KT_EXPECT_EQ(kt, task->end, TASK_KILLED);
+	KT_EXPECT(kt, strcmp(task->kill_kind, "terminated") == 0);
+	task_deallocate(task);
 }
 
 KTEST(usermode, tmp_vm_allocate_demand_zero)
