@@ -16,10 +16,10 @@
  * task_user_return's test here (thread->user_ret | task->user_ret; any
  * work goes to task_user_return_slow).  Every other trap, and every trap
  * while the event is on, goes through syscall_dispatch (kern/syscall.c),
- * which times it and does the same test.  On the fast way the result
- * stays in rax and tf->rax is not written; it is written before anything
- * can stop the thread and read its state (task_user_return_slow) and
- * before the iretq path.
+ * which times it and does the same test.  Either way tf->rax holds the
+ * result as soon as the call returns, so thread_get_state never sees the
+ * trap number there, and rax is reloaded from the frame after anything
+ * that may have changed it (task_user_return_slow, a thread_set_state).
  *
  * The way out is sysretq unless the rip is not a canonical user address
  * (sysretq would fault in ring 0 on Intel CPUs): then it is trap_entry.S's
@@ -76,6 +76,7 @@ syscall_entry:
 	jnz	.Ldispatch
 #endif
 	call	mach_msg_sys
+	movq	%rax, TF_RAX(%rsp)	/* the result, in the frame at once (thread_get_state) */
 
 	/* task_user_return: a user thread always has a task. */
 	movq	%gs:CPU_THREAD, %rsi
@@ -113,8 +114,7 @@ syscall_entry:
 	sysretq
 
 .Luser_ret_slow:
-	movq	%rax, TF_RAX(%rsp)	/* the thread may stop: its state is the frame */
-	call	task_user_return_slow	/* (task, self) */
+	call	task_user_return_slow	/* (task, self): the thread may stop here */
 	jmp	.Lframe_exit
 
 .Ldispatch:
@@ -124,8 +124,7 @@ syscall_entry:
 	jmp	.Lexit
 
 .Liret:
-	movq	%rax, TF_RAX(%rsp)
-	jmp	trap_return
+	jmp	trap_return		/* tf->rax is the result on every way here */
 	.size syscall_entry, . - syscall_entry
 
 /*
