@@ -80,10 +80,10 @@ struct vm_map_entry {
 /* Free entries a map keeps for its next enter or clip (vm_map.c). */
 #define VM_MAP_SPARE_ENTRIES 4
 
-/* Lock legend: [I] immutable after creation, [m] lock, [A] vm_map.c's list lock. */
+/* Lock legend: [I] immutable after creation, [m] lock, [A] vm_map.c's list lock, [a] atomic. */
 struct vm_map {
-	uint32_t refs; /* [a] references; first, so its address is the map's (vm_server.c) */
 	spinlock_t lock;
+	uint32_t refs;                      /* [a] references (in the lock's padding) */
 	struct vm_map *all_next, *all_prev; /* [A] every map, for vm_map_reclaim */
 	struct pmap pmap;                   /* [m] page tables (also under its own lock) */
 	struct vm_map_entry head;           /* [m] list sentinel: head.next is the lowest entry */
