@@ -15,6 +15,7 @@
  * Objects are found from names under the ipc lock and referenced before
  * it is dropped, with a reference taken only from a live count (a task
  * or thread whose count reached zero is being freed and is not found).
+ * A task's map is referenced on its own (ipc_tt_task_map, kern/ipc_tt.h).
  *
  * Codes (GNU Mach's): KERN_INVALID_ARGUMENT for a name that is not a
  * task (thread) port, a bad flavor, a count too small or a special port
@@ -66,20 +67,10 @@ static bool tt_ref_live(uint32_t *refs)
 	return true;
 }
 
-/* [i] The object of type behind a send right named name in the kernel space. */
-static inline void *tt_object(mach_port_t name, enum ipc_kotype type)
-{
-	/* A fast-path call's own port without a call: the common case. */
-	struct ipc_port *port =
-	    name == IPC_KOBJECT_NAME_TARGET ? thread_current()->ith_kcall : ipc_kobject_port(name);
-
-	return port && port->active && port->kotype == type ? port->kobject : NULL;
-}
-
 struct task *ipc_tt_task(mach_port_t name)
 {
 	unsigned long f = ipc_lock();
-	struct task *task = tt_object(name, IKOT_TASK);
+	struct task *task = ipc_tt_object(name, IKOT_TASK);
 
 	if (task && !tt_ref_live(&task->refs))
 		task = NULL;
@@ -87,25 +78,22 @@ struct task *ipc_tt_task(mach_port_t name)
 	return task;
 }
 
-struct vm_map *ipc_tt_task_map(mach_port_t name, struct task **taskp)
+struct vm_map *ipc_tt_task_map_locked(mach_port_t name)
 {
 	unsigned long f = ipc_lock();
-	struct task *task = tt_object(name, IKOT_TASK);
-	struct vm_map *map = task && !task->dead ? task->map : NULL;
+	struct task *task = ipc_tt_object(name, IKOT_TASK);
+	struct vm_map *map = task ? task->map : NULL;
 
-	if (map == NULL || !tt_ref_live(&task->refs)) {
-		map = NULL;
-		task = NULL;
-	}
+	if (map)
+		vm_map_reference(map);
 	ipc_unlock(f);
-	*taskp = task;
 	return map;
 }
 
 struct thread *ipc_tt_thread(mach_port_t name)
 {
 	unsigned long f = ipc_lock();
-	struct thread *t = tt_object(name, IKOT_THREAD);
+	struct thread *t = ipc_tt_object(name, IKOT_THREAD);
 
 	if (t && !tt_ref_live(&t->refs))
 		t = NULL;
@@ -555,7 +543,7 @@ static boolean_t tt_exit_status_server(mach_msg_header_t *in, mach_msg_header_t 
 		return TRUE;
 	}
 	unsigned long f = ipc_lock();
-	struct task *task = tt_object(in->msgh_local_port, IKOT_BOOTSTRAP);
+	struct task *task = ipc_tt_object(in->msgh_local_port, IKOT_BOOTSTRAP);
 
 	if (task && !tt_ref_live(&task->refs))
 		task = NULL;

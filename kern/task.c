@@ -2,12 +2,23 @@
  * Tasks: creation, user threads, termination, the per-task console (the
  * design is in task.h).
  *
- * Who destroys the map.  The map may only be destroyed where it is not
- * active, and the context switch activates task->map for every thread of
- * the task (task_switch).  So the last thread to exit first clears
- * task->map and loads the kernel's page tables with interrupts off (no
- * switch can come between and load the dying map again), then destroys
- * the map on its own kernel stack, which lives in the kernel half.
+ * Who destroys the map.  The task holds one reference to its map (see
+ * vm_map.h), and so may a kernel routine working on the map for another
+ * task (vm_server.c); the last one destroys it.  The map may only be
+ * destroyed where it is not active, and the context switch activates
+ * task->map for every thread of the task (task_switch).  So when the
+ * task dies its last thread clears task->map and loads the kernel's page
+ * tables with interrupts off (no switch can come between and load the
+ * dying map again), then drops the task's reference on its own kernel
+ * stack, which lives in the kernel half.  If that was the last, the map
+ * goes at once; otherwise in the thread that drops the last, where the
+ * map is not loaded (no thread of the task runs any more).
+ *
+ * Why a port lookup may take a map reference with a plain increment
+ * (kern/ipc_tt.h): it reads task->map under the ipc lock, and the
+ * task's reference is dropped only after task->map was cleared and the
+ * ipc lock taken and released (ipc_task_terminate, ipc_task_free), so a
+ * map read there still has the task's reference.
  */
 #include <stddef.h>
 
@@ -64,7 +75,7 @@ kern_return_t task_create(const char *name, struct task **out)
 	task->refs = 1;
 	kr = ipc_task_init(task); /* ipc: its space and task port */
 	if (kr != KERN_SUCCESS) {
-		vm_map_destroy(task->map);
+		vm_map_deallocate(task->map);
 		kfree(task);
 		return kr;
 	}
@@ -97,9 +108,12 @@ static void task_free(struct task *task)
 	/* The TASK_TERMINATE perf event (id 5, data1 = task->id) goes here. */
 	PERF_EVENT_RECORD_CUR(PERF_EVENT_TASK_TERMINATE, task->id,
 	                      (uint32_t)task->exit_status); /* perf */
-	if (task->map)
-		vm_map_destroy(task->map); /* never ran a thread: not active anywhere */
-	ipc_task_free(task);               /* ipc: the space and the task port */
+	struct vm_map *map = task->map; /* still there if it never ran a thread */
+
+	task->map = NULL;
+	ipc_task_free(task); /* ipc: the space and the task port (see the note at the top) */
+	if (map)
+		vm_map_deallocate(map);
 
 	unsigned long flags = spin_lock_irqsave(&task_list_lock);
 
@@ -124,19 +138,19 @@ void task_deallocate(struct task *task)
 		task_free(task);
 }
 
-/* Destroys the map of a task no thread will run in again (see the note at the top). */
+/* Releases the map of a task no thread will run in again (see the note at the top). */
 static void task_map_release(struct task *task)
 {
-	unsigned long flags = intr_save();
+	unsigned long flags = spin_lock_irqsave(&task->lock); /* S_task_info reads it */
 	struct vm_map *map = task->map;
 
 	task->map = NULL;
 	if (vm_map_active() == map)
 		vm_map_activate(NULL);
-	intr_restore(flags);
+	spin_unlock_irqrestore(&task->lock, flags);
 	ipc_task_terminate(task); /* ipc: every right released, the task port dead */
 	if (map)
-		vm_map_destroy(map);
+		vm_map_deallocate(map); /* the task's reference */
 	/* A task made by the task_create RPC lived on its own reference until now. */
 	flags = spin_lock_irqsave(&task->lock);
 	bool drop = task->rpc_ref;

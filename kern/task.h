@@ -16,9 +16,11 @@
  *     and on every way back to user mode it calls task_user_return, which
  *     makes it exit there.  The caller of task_exit exits itself last.
  *   - The last thread to exit (or task_terminate, when there is none)
- *     destroys the map: pages and page tables go back at once.  The
- *     thread structs (kernel stacks) go back when they are reaped.
- *     task_wait returns when both have happened.
+ *     releases the map: pages and page tables go back at once, unless a
+ *     kernel routine working on the map holds a reference (vm_server.c),
+ *     and then when it drops it.  The thread structs (kernel stacks) go
+ *     back when they are reaped.  task_wait returns when both have
+ *     happened (not waiting for such a reference).
  *
  * How a task ended: TASK_EXITED with the status given to task_exit, or
  * TASK_KILLED with a short kind: the fault's ("page-fault",
@@ -62,7 +64,7 @@ enum task_end {
 struct task {
 	uint32_t id;                          /* [I] unique */
 	char name[TASK_NAME_MAX];             /* [I] for diagnostics */
-	struct vm_map *map;                   /* [t] its address space; NULL once destroyed */
+	struct vm_map *map;                   /* [t] its address space (a ref); NULL: released */
 	spinlock_t lock;                      /* a leaf but for sched_lock and the console */
 	unsigned nthreads;                    /* [t] threads that have not exited */
 	struct thread *threads;               /* [t] not yet freed, linked by task_next */

@@ -296,7 +296,9 @@ kern_return_t vm_map_create(struct vm_map **out)
 
 	if (!map)
 		return KERN_RESOURCE_SHORTAGE;
-	*map = (struct vm_map){ .lock = SPINLOCK_INIT, .min = VM_MIN_USER, .max = VM_MAX_USER };
+	*map = (struct vm_map){
+		.lock = SPINLOCK_INIT, .min = VM_MIN_USER, .max = VM_MAX_USER, .refs = 1
+	};
 	if (pmap_create(&map->pmap) != KERN_SUCCESS) {
 		zfree(&vm_map_zone, map);
 		return KERN_RESOURCE_SHORTAGE;
@@ -354,6 +356,17 @@ void vm_map_destroy(struct vm_map *map)
 	vm_resident_fini(&map->resident);
 	pmap_destroy(&map->pmap);
 	zfree(&vm_map_zone, map);
+}
+
+void vm_map_deallocate_last(struct vm_map *map)
+{
+	/* A kernel thread that activated the map may drop its last reference. */
+	unsigned long flags = intr_save();
+
+	if (vm_map_active() == map)
+		vm_map_activate(NULL);
+	intr_restore(flags);
+	vm_map_destroy(map);
 }
 
 kern_return_t vm_map_lookup(struct vm_map *map, uintptr_t addr, struct vm_map_entry *out)

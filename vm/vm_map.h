@@ -10,6 +10,12 @@
  * pages (vm_resident.h).  Neighbouring entries with the same attributes
  * are merged, so the entry count stays the number of distinct regions.
  *
+ * References (GNU Mach's): a map lives as long as someone holds one.
+ * vm_map_create returns the creator's (a task's, released when the task
+ * dies: kern/task.c); whoever uses a task's map outside that task's own
+ * threads takes one more for the duration (vm/vm_server.c).  The last
+ * vm_map_deallocate destroys the map in whatever thread drops it.
+ *
  * Locking.  map->lock is a spinlock taken with interrupts off: the page
  * fault handler takes it from a trap in any of the task's threads (and
  * from copyin/copyout), and nothing sleeps while holding it (page
@@ -74,9 +80,10 @@ struct vm_map_entry {
 /* Free entries a map keeps for its next enter or clip (vm_map.c). */
 #define VM_MAP_SPARE_ENTRIES 4
 
-/* Lock legend: [I] immutable after creation, [m] lock, [A] vm_map.c's list lock. */
+/* Lock legend: [I] immutable after creation, [m] lock, [A] vm_map.c's list lock, [a] atomic. */
 struct vm_map {
 	spinlock_t lock;
+	uint32_t refs;                      /* [a] references (in the lock's padding) */
 	struct vm_map *all_next, *all_prev; /* [A] every map, for vm_map_reclaim */
 	struct pmap pmap;                   /* [m] page tables (also under its own lock) */
 	struct vm_map_entry head;           /* [m] list sentinel: head.next is the lowest entry */
@@ -97,10 +104,37 @@ void vm_map_init(void);
 /* A new empty map with its own pmap (sharing the kernel half). */
 kern_return_t vm_map_create(struct vm_map **out);
 /*
- * Frees every resident page, the page tables, the entries and the map.
- * The map must not be active on any CPU (panics if it is on this one).
+ * Frees every resident page, the page tables, the entries and the map,
+ * whatever its references (for a map nobody else can know of; everyone
+ * else calls vm_map_deallocate).  The map must not be active on any CPU
+ * (panics if it is).
  */
 void vm_map_destroy(struct vm_map *map);
+
+/*
+ * One more reference to map.  The caller must own one already, or know
+ * that one exists which cannot go meanwhile (a live task's, seen under
+ * the lock its release takes: kern/ipc_tt.h), so the count is never 0
+ * here and a plain increment does.
+ */
+static inline void vm_map_reference(struct vm_map *map)
+{
+	__atomic_add_fetch(&map->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* vm_map_deallocate's slow half: the last reference. */
+void vm_map_deallocate_last(struct vm_map *map);
+
+/*
+ * Drops a reference; the last one destroys the map (if this CPU still
+ * has it loaded, the kernel's tables are loaded first; it must not be
+ * active on another CPU).  Inline: every vm_server routine drops one.
+ */
+static inline void vm_map_deallocate(struct vm_map *map)
+{
+	if (__atomic_sub_fetch(&map->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		vm_map_deallocate_last(map);
+}
 
 /*
  * A copy of the entry containing addr (its links are meaningless), or

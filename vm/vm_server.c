@@ -12,10 +12,9 @@
  * is_shared FALSE.  vm_statistics reports the page size and the free
  * pages; there is no paging, so the other counters are zero.
  *
- * The map is used without a reference: it lives as long as the task is
- * alive, and a task dies in the kernel only when its last thread exits
- * or task_terminate runs; a routine racing a third thread that kills the
- * target on another CPU is not handled (the kernel runs on one CPU).
+ * Each routine holds a reference to the map while it works on it
+ * (ipc_tt_task_map, like GNU Mach's convert_port_to_map), so a task that
+ * dies meanwhile takes its map away only when the routine is done.
  */
 #include <mach/vm_statistics.h>
 
@@ -23,7 +22,6 @@
 #include "kern/ipc_tt.h"
 #include "kern/kalloc.h"
 #include "kern/string.h"
-#include "kern/task.h"
 #include "mach_S.h" /* mig-gen/ */
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"
@@ -31,55 +29,92 @@
 
 #define VM_SERVER_IO_MAX (16ul << 20)
 
-kern_return_t S_vm_allocate(mach_port_t target_task, vm_address_t *address, vm_size_t size,
-                            boolean_t anywhere)
+/*
+ * vm_allocate and vm_deallocate are the hot pair (issue 4's
+ * vm_alloc_dealloc): each is a body on a referenced map (vs_*), inlined
+ * into the routine for the common case (ipc_tt_task_map_self) and
+ * reached through a tail call for every other name, so that the common
+ * path keeps only the registers its own call needs.
+ */
+static inline __attribute__((always_inline)) kern_return_t
+vs_allocate(struct vm_map *map, vm_address_t *address, vm_size_t size, boolean_t anywhere)
 {
-	struct task *task;
-	struct vm_map *map = ipc_tt_task_map(target_task, &task);
-
-	if (map == NULL)
-		return KERN_INVALID_ARGUMENT;
-	uintptr_t addr = *address;
+	uintptr_t addr = *address; /* *address may be misaligned (MIG packs to 4) */
 	kern_return_t kr = vm_allocate(map, &addr, size, anywhere != 0);
 
 	if (kr == KERN_SUCCESS)
 		*address = addr;
-	task_deallocate(task);
+	vm_map_deallocate(map);
 	return kr;
+}
+
+static __attribute__((noinline)) kern_return_t vs_allocate_locked(mach_port_t target_task,
+                                                                  vm_address_t *address,
+                                                                  vm_size_t size,
+                                                                  boolean_t anywhere)
+{
+	struct vm_map *map = ipc_tt_task_map_locked(target_task);
+
+	if (map == NULL)
+		return KERN_INVALID_ARGUMENT;
+	return vs_allocate(map, address, size, anywhere);
+}
+
+kern_return_t S_vm_allocate(mach_port_t target_task, vm_address_t *address, vm_size_t size,
+                            boolean_t anywhere)
+{
+	struct vm_map *map;
+
+	if (!ipc_tt_task_map_self(target_task, &map))
+		return vs_allocate_locked(target_task, address, size, anywhere);
+	return vs_allocate(map, address, size, anywhere);
+}
+
+static inline __attribute__((always_inline)) kern_return_t
+vs_deallocate(struct vm_map *map, vm_address_t address, vm_size_t size)
+{
+	kern_return_t kr = vm_deallocate(map, address, size);
+
+	vm_map_deallocate(map);
+	return kr;
+}
+
+static __attribute__((noinline)) kern_return_t
+vs_deallocate_locked(mach_port_t target_task, vm_address_t address, vm_size_t size)
+{
+	struct vm_map *map = ipc_tt_task_map_locked(target_task);
+
+	if (map == NULL)
+		return KERN_INVALID_ARGUMENT;
+	return vs_deallocate(map, address, size);
 }
 
 kern_return_t S_vm_deallocate(mach_port_t target_task, vm_address_t address, vm_size_t size)
 {
-	struct task *task;
-	struct vm_map *map = ipc_tt_task_map(target_task, &task);
+	struct vm_map *map;
 
-	if (map == NULL)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = vm_deallocate(map, address, size);
-
-	task_deallocate(task);
-	return kr;
+	if (!ipc_tt_task_map_self(target_task, &map))
+		return vs_deallocate_locked(target_task, address, size);
+	return vs_deallocate(map, address, size);
 }
 
 kern_return_t S_vm_protect(mach_port_t target_task, vm_address_t address, vm_size_t size,
                            boolean_t set_maximum, vm_prot_t new_protection)
 {
-	struct task *task;
-	struct vm_map *map = ipc_tt_task_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
 	kern_return_t kr = vm_protect(map, address, size, set_maximum != 0, new_protection);
 
-	task_deallocate(task);
+	vm_map_deallocate(map);
 	return kr;
 }
 
 kern_return_t S_vm_read(mach_port_t target_task, vm_address_t address, vm_size_t size,
                         vm_offset_t *data, mach_msg_type_number_t *dataCnt)
 {
-	struct task *task;
-	struct vm_map *map = ipc_tt_task_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
@@ -92,7 +127,7 @@ kern_return_t S_vm_read(mach_port_t target_task, vm_address_t address, vm_size_t
 		kr = KERN_RESOURCE_SHORTAGE;
 	else
 		kr = vm_read(map, address, buf, size);
-	task_deallocate(task);
+	vm_map_deallocate(map);
 	if (kr != KERN_SUCCESS) {
 		kfree(buf);
 		return kr;
@@ -105,14 +140,13 @@ kern_return_t S_vm_read(mach_port_t target_task, vm_address_t address, vm_size_t
 kern_return_t S_vm_write(mach_port_t target_task, vm_address_t address, vm_offset_t data,
                          mach_msg_type_number_t dataCnt)
 {
-	struct task *task;
-	struct vm_map *map = ipc_tt_task_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
 	kern_return_t kr = vm_write(map, address, (const void *)(uintptr_t)data, dataCnt);
 
-	task_deallocate(task);
+	vm_map_deallocate(map);
 	if (kr == KERN_SUCCESS)
 		kfree((void *)(uintptr_t)data); /* the request's buffer is ours on success */
 	return kr;
@@ -123,15 +157,14 @@ kern_return_t S_vm_region(mach_port_t target_task, vm_address_t *address, vm_siz
                           vm_inherit_t *inheritance, boolean_t *is_shared, mach_port_t *object_name,
                           vm_offset_t *offset)
 {
-	struct task *task;
-	struct vm_map *map = ipc_tt_task_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task);
 	struct vm_map_entry e;
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
 	kern_return_t kr = vm_map_region(map, *address, &e);
 
-	task_deallocate(task);
+	vm_map_deallocate(map);
 	if (kr != KERN_SUCCESS)
 		return kr;
 	*address = e.start;
@@ -147,12 +180,11 @@ kern_return_t S_vm_region(mach_port_t target_task, vm_address_t *address, vm_siz
 
 kern_return_t S_vm_statistics(mach_port_t target_task, vm_statistics_data_t *vm_stats)
 {
-	struct task *task;
-	struct vm_map *map = ipc_tt_task_map(target_task, &task);
+	struct vm_map *map = ipc_tt_task_map(target_task);
 
 	if (map == NULL)
 		return KERN_INVALID_ARGUMENT;
-	task_deallocate(task);
+	vm_map_deallocate(map);
 	memset(vm_stats, 0, sizeof(*vm_stats));
 	vm_stats->pagesize = PAGE_SIZE;
 	vm_stats->free_count = (integer_t)vm_page_free_count();

@@ -3,7 +3,8 @@
  * image (as data, in .rodata) are copied into a fresh task and run in
  * ring 3.  They check the syscall path (trap numbers, results, preserved
  * registers), the temporary VM traps, exits, kills on faults, and that
- * task termination and cleanup leave nothing behind.
+ * task termination and cleanup leave nothing behind, but for a map still
+ * referenced, which outlives its task (the vm_server routines' case).
  */
 #include <mach/syscall_sw.h>
 
@@ -11,12 +12,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ipc/ipc_kobject.h"
+#include "ipc/ipc_space.h"
+#include "ipc/mach_port.h"
+#include "kern/ipc_tt.h"
 #include "kern/kalloc.h"
 #include "kern/ktest.h"
 #include "kern/printf.h"
 #include "kern/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "mach_S.h" /* mig-gen/ */
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"
 #include "vm/vm_user.h"
@@ -580,4 +586,66 @@ KTEST(usermode, task_create_terminate_no_leak)
 	KT_EXPECT_EQ(kt, task_count(), tasks0);
 	KT_EXPECT_EQ(kt, vm_page_free_count(), pages0);
 	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs0);
+}
+
+/*
+ * A map referenced through the task's port (as the vm_server routines
+ * do) outlives the task's termination: its memory stays readable until
+ * the reference goes, the port no longer yields it, and the last
+ * reference gives every page and object back.  With running, the task
+ * has a thread spinning in its map when it is terminated, so that thread
+ * releases the map with it loaded; without, task_terminate does.
+ */
+static void um_map_outlives(struct ktest_ctx *kt, bool running)
+{
+	static const char pat[] = "outlives its task";
+	char out[UM_CAPTURE], got[sizeof(pat)];
+	unsigned tasks0 = task_count();
+
+	vm_map_reclaim();
+	uint64_t pages0 = vm_page_free_count(), objs0 = kalloc_objects_in_use();
+	struct task *task = um_task(kt, UM(spin), (struct um_prog){ NULL, NULL }, out);
+
+	if (task == NULL)
+		return;
+	mach_port_t name = ipc_kobject_send_right(ipc_space_kernel, task->itk_self);
+	struct vm_map *map = ipc_tt_task_map(name);
+	uintptr_t data = 0;
+
+	KT_ASSERT(kt, MACH_PORT_VALID(name));
+	KT_ASSERT(kt, map != NULL && map == task->map);
+	KT_EXPECT_EQ(kt, vm_allocate(map, &data, PAGE_SIZE, true), KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, vm_write(map, data, pat, sizeof(pat)), KERN_SUCCESS);
+	if (running)
+		KT_EXPECT_EQ(kt,
+		             thread_create_user(task, UM_CODE, UM_STACK + UM_STACK_SIZE, 0, NULL),
+		             KERN_SUCCESS);
+	KT_EXPECT_EQ(kt, task_terminate(task), KERN_SUCCESS);
+	KT_EXPECT(kt, task_wait(task, UM_WAIT_NS));
+	KT_EXPECT(kt, task->map == NULL);
+	/* The name is dead: no map, and the routines say KERN_INVALID_ARGUMENT (4). */
+	KT_EXPECT(kt, ipc_tt_task_map(name) == NULL);
+	KT_EXPECT_EQ(kt, S_vm_deallocate(name, data, PAGE_SIZE), KERN_INVALID_ARGUMENT);
+	/* The map is whole: its entries and the page written before. */
+	KT_EXPECT_EQ(kt, vm_map_entry_count(map), 3); /* code, stack, data */
+	KT_EXPECT_EQ(kt, vm_read(map, data, got, sizeof(got)), KERN_SUCCESS);
+	KT_EXPECT(kt, memcmp(got, pat, sizeof(pat)) == 0);
+	KT_EXPECT(kt, vm_map_resident_pages(map) > 0);
+	vm_map_deallocate(map); /* the last reference: the map goes */
+	KT_EXPECT_EQ(kt, mach_port_deallocate(ipc_space_kernel, name), KERN_SUCCESS);
+	task_deallocate(task);
+	KT_EXPECT_EQ(kt, task_count(), tasks0);
+	vm_map_reclaim();
+	KT_EXPECT_EQ(kt, vm_page_free_count(), pages0);
+	KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs0);
+}
+
+KTEST(usermode, map_outlives_terminated_task)
+{
+	um_map_outlives(kt, false);
+}
+
+KTEST(usermode, map_outlives_task_with_thread)
+{
+	um_map_outlives(kt, true);
 }
