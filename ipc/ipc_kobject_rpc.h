@@ -54,8 +54,19 @@ ipc_kobject_demux(struct ipc_port *port, mach_msg_header_t *in, mach_msg_header_
 
 		if (demux == NULL)
 			break;
-		/* The 8-byte port slots' upper halves and what a hand-written server leaves. */
-		*(mig_reply_header_t *)out = (mig_reply_header_t){ 0 };
+		/*
+		 * The 8-byte port slots' upper halves and what a hand-written
+		 * server leaves: the 40 bytes of a mig_reply_header_t as five
+		 * stores (GCC makes a rep stos of ten iterations of the struct).
+		 */
+		uint64_t *z = (uint64_t *)out;
+
+		_Static_assert(sizeof(mig_reply_header_t) == 5 * sizeof(uint64_t), "reply header");
+		z[0] = 0;
+		z[1] = 0;
+		z[2] = 0;
+		z[3] = 0;
+		z[4] = 0;
 		if (demux(in, out))
 			return;
 	}

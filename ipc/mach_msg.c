@@ -377,6 +377,93 @@ union fast_buf {
 	uint8_t b[FAST_MAX];
 };
 
+/*
+ * [i] The port behind name in space if its entry holds one of the rights
+ * in types, else NULL.  No dead-name turn (ipc_entry_lookup's): the
+ * callers check the port is active and leave a dead one to the general
+ * path, which does it.  Index 0 is never an entry, and a terminated
+ * space has no rights left.
+ */
+static inline __attribute__((always_inline)) struct ipc_port *
+fast_right(struct ipc_space *space, mach_port_name_t name, mach_port_type_t types)
+{
+	uint32_t index = IE_INDEX(name);
+
+	if (index - 1 >= space->size - 1)
+		return NULL;
+	struct ipc_entry *e = &space->table[index];
+
+	return (e->type & types) && e->gen == IE_GEN(name) ? e->object : NULL;
+}
+
+/* The end of fast_kernel_rpc when the reply is not a simple one it can write at once. */
+static __attribute__((noinline)) mach_msg_return_t
+fast_kernel_rpc_finish(struct task *task, const struct trap_frame *tf, mach_msg_header_t *out,
+                       struct ipc_kmsg *reply, struct ipc_port *reply_port)
+{
+	struct ipc_io io = { .space = task->itk_space, .map = task->map, .kern = false };
+
+	return ipc_kobject_rpc_finish(
+	    &io, out, reply, reply_port, syscall_arg(tf, 0), (mach_msg_option_t)syscall_arg(tf, 1),
+	    (mach_msg_size_t)syscall_arg(tf, 3), (mach_port_name_t)syscall_arg(tf, 4),
+	    (mach_msg_timeout_t)syscall_arg(tf, 5));
+}
+
+/*
+ * The kernel RPC fast path: h (send_size bytes, copied in) to a kernel
+ * object on a COPY_SEND right, the reply right MAKE_SEND_ONCE of rcv_name.
+ * False if it does not apply, before anything changed.
+ */
+static inline __attribute__((always_inline)) bool
+fast_kernel_rpc(struct task *task, const struct trap_frame *tf, mach_msg_header_t *h,
+                mach_msg_size_t send_size, mach_msg_return_t *mrp)
+{
+	struct ipc_space *space = task->itk_space;
+	mach_port_name_t dname = h->msgh_remote_port;
+	unsigned long f = ipc_lock();
+	struct ipc_port *dest = fast_right(space, dname, MACH_PORT_TYPE_SEND);
+	struct ipc_port *reply_port;
+
+	if (dest == NULL || !dest->active || dest->kotype == IKOT_NONE ||
+	    (reply_port = fast_right(space, h->msgh_local_port, MACH_PORT_TYPE_RECEIVE)) == NULL) {
+		ipc_unlock(f);
+		return false;
+	}
+	struct ipc_kmsg *reply = NULL;
+	mach_msg_header_t *out = NULL;
+
+	ipc_port_reference(dest);
+	ipc_port_make_send_once(reply_port); /* the reply right: MAKE_SEND_ONCE */
+	ipc_unlock(f);
+	/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
+	PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size,
+	                dname,
+	                { out = ipc_kobject_rpc_serve(dest, h, send_size, reply_port, &reply); });
+
+	mach_port_name_t rcv_name = (mach_port_name_t)syscall_arg(tf, 4);
+
+	f = ipc_lock();
+	ipc_port_release(dest);
+	if (out && out->msgh_size <= (mach_msg_size_t)syscall_arg(tf, 3) &&
+	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
+		mach_port_seqno_t seqno = reply_port->seqno++;
+
+		/* The reply right is used up by its message: no send-once notification. */
+		reply_port->sorights--;
+		ipc_port_release(reply_port);
+		ipc_unlock(f);
+		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
+		                out->msgh_size, rcv_name, {});
+		*mrp = mach_msg_fast_copyout(syscall_arg(tf, 0), out, out->msgh_size,
+		                             MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
+		ipc_kobject_out_put(out);
+		return true;
+	}
+	ipc_unlock(f);
+	*mrp = fast_kernel_rpc_finish(task, tf, out, reply, reply_port);
+	return true;
+}
+
 /* [I] The fast paths for the current task; the arguments come from tf. */
 static inline __attribute__((always_inline)) bool
 mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t *mrp)
@@ -389,78 +476,39 @@ mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t 
 
 	if ((option & ~DIRECT_OPTIONS) ||
 	    (option & (MACH_SEND_MSG | MACH_RCV_MSG)) != (MACH_SEND_MSG | MACH_RCV_MSG) ||
-	    send_size < sizeof(mach_msg_header_t) || send_size > FAST_MAX || (send_size & 3) ||
-	    copyin((const void *)msg, &buf, send_size) != KERN_SUCCESS)
+	    send_size - sizeof(mach_msg_header_t) > FAST_MAX - sizeof(mach_msg_header_t) ||
+	    (send_size & 3) || copyin((const void *)msg, &buf, send_size) != KERN_SUCCESS)
 		return false;
-	mach_msg_size_t rcv_size = (mach_msg_size_t)syscall_arg(tf, 3);
+
 	mach_port_name_t rcv_name = (mach_port_name_t)syscall_arg(tf, 4);
-	mach_msg_bits_t bits = h->msgh_bits;
-	mach_port_name_t dname = h->msgh_remote_port;
-	bool self = MACH_MSGH_BITS_LOCAL(bits) == 0 && h->msgh_local_port == MACH_PORT_NULL;
 
-	if ((bits & (MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS_UNUSED)) ||
-	    MACH_MSGH_BITS_REMOTE(bits) != MACH_MSG_TYPE_COPY_SEND ||
-	    (!self && (MACH_MSGH_BITS_LOCAL(bits) != MACH_MSG_TYPE_MAKE_SEND_ONCE ||
-	               h->msgh_local_port != rcv_name)))
+	/* Exactly these bits: no COMPLEX, nothing unused. */
+	if (h->msgh_bits == MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE) &&
+	    h->msgh_local_port == rcv_name)
+		return fast_kernel_rpc(task, tf, h, send_size, mrp);
+	if (h->msgh_bits != MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) ||
+	    h->msgh_local_port != MACH_PORT_NULL || send_size > (mach_msg_size_t)syscall_arg(tf, 3))
 		return false;
 
+	/* A self round trip. */
 	struct ipc_space *space = task->itk_space;
+	mach_port_name_t dname = h->msgh_remote_port;
 	unsigned long f = ipc_lock();
-	struct ipc_entry *e = ipc_entry_lookup(space, dname);
-	struct ipc_port *dest = e && (e->type & MACH_PORT_TYPE_SEND) ? e->object : NULL;
+	struct ipc_port *dest = fast_right(space, dname, MACH_PORT_TYPE_SEND);
 
-	if (dest && self && send_size <= rcv_size && ipc_port_direct_ok(space, dest, rcv_name)) {
-		mach_port_seqno_t seqno = dest->seqno++;
-
+	if (dest == NULL || !ipc_port_direct_ok(space, dest, rcv_name)) {
 		ipc_unlock(f);
-		PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(),
-		                send_size, dname, {});
-		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
-		                send_size, rcv_name, {});
-		*mrp = mach_msg_fast_copyout(msg, h, send_size, MACH_MSG_TYPE_PORT_SEND, rcv_name,
-		                             seqno);
-		return true;
+		return false;
 	}
-	if (dest && !self && dest->active && dest->kotype != IKOT_NONE &&
-	    (e = ipc_entry_lookup(space, rcv_name)) != NULL && (e->type & MACH_PORT_TYPE_RECEIVE)) {
-		struct ipc_port *reply_port = e->object;
-		struct ipc_kmsg *reply = NULL;
-		mach_msg_header_t *out = NULL;
+	mach_port_seqno_t seqno = dest->seqno++;
 
-		ipc_port_reference(dest);
-		ipc_port_make_send_once(reply_port); /* the reply right: MAKE_SEND_ONCE */
-		ipc_unlock(f);
-		/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
-		PERF_TIME_BLOCK(
-		    PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size, dname,
-		    { out = ipc_kobject_rpc_serve(dest, h, send_size, reply_port, &reply); });
-		f = ipc_lock();
-		ipc_port_release(dest);
-		if (out && out->msgh_size <= rcv_size &&
-		    ipc_port_direct_ok(space, reply_port, rcv_name)) {
-			mach_port_seqno_t seqno = reply_port->seqno++;
-
-			/* The reply right is used up by its message: no send-once notification. */
-			reply_port->sorights--;
-			ipc_port_release(reply_port);
-			ipc_unlock(f);
-			PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(),
-			                perf_cur_thread_id(), out->msgh_size, rcv_name, {});
-			*mrp = mach_msg_fast_copyout(msg, out, out->msgh_size,
-			                             MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
-			ipc_kobject_out_put(out);
-			return true;
-		}
-		ipc_unlock(f);
-
-		struct ipc_io io = { .space = space, .map = task->map, .kern = false };
-
-		*mrp = ipc_kobject_rpc_finish(&io, out, reply, reply_port, msg, option, rcv_size,
-		                              rcv_name, (mach_msg_timeout_t)syscall_arg(tf, 5));
-		return true;
-	}
 	ipc_unlock(f);
-	return false;
+	PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size,
+	                dname, {});
+	PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(), send_size,
+	                rcv_name, {});
+	*mrp = mach_msg_fast_copyout(msg, h, send_size, MACH_MSG_TYPE_PORT_SEND, rcv_name, seqno);
+	return true;
 }
 
 mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_option_t option,

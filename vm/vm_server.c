@@ -40,7 +40,7 @@ static inline __attribute__((always_inline)) kern_return_t
 vs_allocate(struct vm_map *map, vm_address_t *address, vm_size_t size, boolean_t anywhere)
 {
 	uintptr_t addr = *address; /* *address may be misaligned (MIG packs to 4) */
-	kern_return_t kr = vm_allocate(map, &addr, size, anywhere != 0);
+	kern_return_t kr = vm_allocate_inline(map, &addr, size, anywhere != 0);
 
 	if (kr == KERN_SUCCESS)
 		*address = addr;
@@ -73,7 +73,7 @@ kern_return_t S_vm_allocate(mach_port_t target_task, vm_address_t *address, vm_s
 static inline __attribute__((always_inline)) kern_return_t
 vs_deallocate(struct vm_map *map, vm_address_t address, vm_size_t size)
 {
-	kern_return_t kr = vm_deallocate(map, address, size);
+	kern_return_t kr = vm_deallocate_inline(map, address, size);
 
 	vm_map_deallocate(map);
 	return kr;

@@ -28,75 +28,30 @@
 #include "vm/vm_user.h"
 
 /* [*start, *end): the pages of [addr, addr + size), or KERN_INVALID_ADDRESS. */
-static kern_return_t vu_range(uintptr_t addr, size_t size, uintptr_t *start, uintptr_t *end)
-{
-	if (size > VM_MAX_USER || addr > VM_MAX_USER - size)
-		return KERN_INVALID_ADDRESS;
-	*start = trunc_page(addr);
-	*end = round_page(addr + size);
-	return KERN_SUCCESS;
-}
-
 /*
  * The VM_ALLOC and VM_FREE probes (data1 = start, data2 = size), out of
  * line and called only when their event records: the calls for the task
  * and thread ids would otherwise make every vm_allocate and vm_deallocate
  * save more registers.
  */
-static __attribute__((noinline, cold)) void vu_record_alloc(uintptr_t start, size_t size)
+__attribute__((cold)) void vm_user_record_alloc(uintptr_t start, size_t size)
 {
 	PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_ALLOC, start, size);
 }
 
-static __attribute__((noinline, cold)) void vu_record_free(uintptr_t start, size_t size)
+__attribute__((cold)) void vm_user_record_free(uintptr_t start, size_t size)
 {
 	PERF_EVENT_RECORD_CUR(PERF_EVENT_VM_FREE, start, size);
 }
 
 kern_return_t vm_allocate(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere)
 {
-	kern_return_t kr;
-
-	if (!map)
-		return KERN_INVALID_ARGUMENT;
-	if (size == 0) {
-		*addr = 0;
-		return KERN_SUCCESS;
-	}
-	if (size > VM_MAX_USER - VM_MIN_USER)
-		return anywhere ? KERN_NO_SPACE : KERN_INVALID_ADDRESS;
-	size = round_page(size);
-	if (anywhere) {
-		/* vm_map_enter ignores *addr and sets it only on success. */
-		kr = vm_map_enter(map, addr, size, true, VM_PROT_DEFAULT);
-	} else {
-		uintptr_t start = trunc_page(*addr);
-
-		kr = vm_map_enter(map, &start, size, false, VM_PROT_DEFAULT);
-		if (kr == KERN_SUCCESS)
-			*addr = start;
-	}
-	if (kr == KERN_SUCCESS && PERF_EVENT_ON(PERF_EVENT_VM_ALLOC))
-		vu_record_alloc(*addr, size);
-	return kr;
+	return vm_allocate_inline(map, addr, size, anywhere);
 }
 
 kern_return_t vm_deallocate(struct vm_map *map, uintptr_t addr, size_t size)
 {
-	uintptr_t start, end;
-
-	if (!map)
-		return KERN_INVALID_ARGUMENT;
-	if (size == 0)
-		return KERN_SUCCESS;
-
-	kern_return_t kr = vu_range(addr, size, &start, &end);
-
-	if (kr == KERN_SUCCESS)
-		kr = vm_map_remove(map, start, end);
-	if (kr == KERN_SUCCESS && PERF_EVENT_ON(PERF_EVENT_VM_FREE))
-		vu_record_free(start, end - start);
-	return kr;
+	return vm_deallocate_inline(map, addr, size);
 }
 
 kern_return_t vm_protect(struct vm_map *map, uintptr_t addr, size_t size, bool set_maximum,
@@ -109,7 +64,7 @@ kern_return_t vm_protect(struct vm_map *map, uintptr_t addr, size_t size, bool s
 	if (size == 0)
 		return KERN_SUCCESS;
 
-	kern_return_t kr = vu_range(addr, size, &start, &end);
+	kern_return_t kr = vm_user_range(addr, size, &start, &end);
 
 	if (kr == KERN_SUCCESS)
 		kr = vm_map_protect(map, start, end, new_prot, set_maximum);
@@ -190,7 +145,7 @@ static kern_return_t vu_transfer(struct vm_map *map, uintptr_t addr, uint8_t *kb
 	if (size == 0)
 		return KERN_SUCCESS;
 
-	kern_return_t kr = vu_range(addr, size, &start, &end);
+	kern_return_t kr = vm_user_range(addr, size, &start, &end);
 
 	if (kr == KERN_SUCCESS) {
 		unsigned long flags = spin_lock_irqsave(&map->lock);

@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kern/perf_analysis.h"
+#include "vm/vm_map.h"
+
 struct vm_map;
 
 /*
@@ -36,6 +39,73 @@ kern_return_t vm_allocate(struct vm_map *map, uintptr_t *addr, size_t size, bool
 
 /* Unmaps and frees [addr, addr + size).  Size 0: KERN_SUCCESS. */
 kern_return_t vm_deallocate(struct vm_map *map, uintptr_t addr, size_t size);
+
+/*
+ * Their bodies, inline for the MIG routines (vm/vm_server.c), which are
+ * the hot callers (each RPC would pay another call level); the probes
+ * are out of line and called only when their event records.
+ */
+void vm_user_record_alloc(uintptr_t start, size_t size);
+void vm_user_record_free(uintptr_t start, size_t size);
+
+/* [addr, addr + size) in user space, page-rounded out; KERN_INVALID_ADDRESS if not. */
+static inline __attribute__((always_inline)) kern_return_t
+vm_user_range(uintptr_t addr, size_t size, uintptr_t *start, uintptr_t *end)
+{
+	if (size > VM_MAX_USER || addr > VM_MAX_USER - size)
+		return KERN_INVALID_ADDRESS;
+	*start = trunc_page(addr);
+	*end = round_page(addr + size);
+	return KERN_SUCCESS;
+}
+
+static inline __attribute__((always_inline)) kern_return_t
+vm_allocate_inline(struct vm_map *map, uintptr_t *addr, size_t size, bool anywhere)
+{
+	kern_return_t kr;
+
+	if (!map)
+		return KERN_INVALID_ARGUMENT;
+	if (size == 0) {
+		*addr = 0;
+		return KERN_SUCCESS;
+	}
+	if (size > VM_MAX_USER - VM_MIN_USER)
+		return anywhere ? KERN_NO_SPACE : KERN_INVALID_ADDRESS;
+	size = round_page(size);
+	if (anywhere) {
+		/* vm_map_enter ignores *addr and sets it only on success. */
+		kr = vm_map_enter(map, addr, size, true, VM_PROT_DEFAULT);
+	} else {
+		uintptr_t start = trunc_page(*addr);
+
+		kr = vm_map_enter(map, &start, size, false, VM_PROT_DEFAULT);
+		if (kr == KERN_SUCCESS)
+			*addr = start;
+	}
+	if (kr == KERN_SUCCESS && PERF_EVENT_ON(PERF_EVENT_VM_ALLOC))
+		vm_user_record_alloc(*addr, size);
+	return kr;
+}
+
+static inline __attribute__((always_inline)) kern_return_t
+vm_deallocate_inline(struct vm_map *map, uintptr_t addr, size_t size)
+{
+	uintptr_t start, end;
+
+	if (!map)
+		return KERN_INVALID_ARGUMENT;
+	if (size == 0)
+		return KERN_SUCCESS;
+
+	kern_return_t kr = vm_user_range(addr, size, &start, &end);
+
+	if (kr == KERN_SUCCESS)
+		kr = vm_map_remove(map, start, end);
+	if (kr == KERN_SUCCESS && PERF_EVENT_ON(PERF_EVENT_VM_FREE))
+		vm_user_record_free(start, end - start);
+	return kr;
+}
 
 /*
  * Sets the current protection of [addr, addr + size), or with
