@@ -47,6 +47,8 @@ void *kalloc(size_t size)
 	}
 	if (size > vm_page_total_count() * PAGE_SIZE)
 		return NULL; /* also keeps round_page from overflowing */
+	if (__builtin_expect(zalloc_fail_pending() != 0, 0) && zalloc_fail_take())
+		return NULL; /* a test's injected failure (zalloc.h) */
 
 	size_t npages = round_page(size) >> PAGE_SHIFT;
 	paddr_t pa = vm_page_alloc_contig(npages);

@@ -27,7 +27,9 @@
 #include "kern/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "kern/zalloc.h"
 #include "vm/vm_map.h"
+#include "vm/vm_page.h"
 #include "vm/vm_user.h"
 #include "x86_64/pmap.h"
 
@@ -908,6 +910,181 @@ KTEST(ipc_msg, kobject_dispatch)
 	KT_EXPECT_EQ(kt, it_type(b, kname), MACH_PORT_TYPE_DEAD_NAME);
 	ipc_space_destroy(b);
 	it_expect_counts(kt, c);
+}
+
+/*
+ * Allocation failures swept through message paths (zalloc_fail_after):
+ * for n = 1, 2, ... the nth allocation of the operation fails, until one
+ * run makes fewer than n.  Whatever each step answers, nothing may be
+ * lost: after the spaces are gone, ports, sets, spaces, kmsgs, zone
+ * objects and free pages are where they started, and a step that failed
+ * did so only because the injection happened.
+ */
+typedef bool (*it_af_op_t)(struct ktest_ctx *kt, struct it_pair *p, unsigned *steps);
+
+/* One step's result: fine if it succeeded, or failed once the injection was used. */
+static bool it_af_step(struct ktest_ctx *kt, kern_return_t r, unsigned *steps)
+{
+	(*steps)++;
+	if (r != KERN_SUCCESS && zalloc_fail_pending() != 0) {
+		ktest_diag(kt, "step %u failed (%#x) before any allocation failed", *steps,
+		           (unsigned)r);
+		KT_EXPECT(kt, false);
+	}
+	return r == KERN_SUCCESS;
+}
+
+/* Rights of every kind in a body: b sends a receive, send and send-once rights to a. */
+static bool it_af_body_rights(struct ktest_ctx *kt, struct it_pair *p, unsigned *steps)
+{
+	struct it_cmsg m;
+	mach_port_name_t q, q2;
+	mach_msg_type_t t = { .msgt_size = 32, .msgt_number = 1, .msgt_inline = 1 };
+
+	if (!it_af_step(kt, mach_port_allocate(p->b, MACH_PORT_RIGHT_RECEIVE, &q), steps) ||
+	    !it_af_step(kt, mach_port_allocate(p->b, MACH_PORT_RIGHT_RECEIVE, &q2), steps))
+		return false;
+	memset(&m, 0, sizeof(m));
+	m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m.h.msgh_remote_port = p->s;
+	t.msgt_name = MACH_MSG_TYPE_MOVE_RECEIVE;
+	memcpy(&m.w[0], &t, 4);
+	m.w[1] = q;
+	t.msgt_name = MACH_MSG_TYPE_MAKE_SEND;
+	memcpy(&m.w[2], &t, 4);
+	m.w[3] = q2;
+	t.msgt_name = MACH_MSG_TYPE_MAKE_SEND_ONCE;
+	memcpy(&m.w[4], &t, 4);
+	m.w[5] = q2;
+	if (!it_af_step(kt, it_send(p->b, &m, 32 + 24), steps))
+		return false;
+	memset(&m, 0, sizeof(m));
+	return it_af_step(kt, it_recv(p->a, &m, sizeof(m), p->r, 0), steps);
+}
+
+/* Out-of-line data (kalloc'd on both sides) from b to a. */
+static bool it_af_ool(struct ktest_ctx *kt, struct it_pair *p, unsigned *steps)
+{
+	struct it_cmsg m;
+	size_t size = 1000;
+	uint8_t *buf = kalloc(size);
+	uint64_t addr = (uintptr_t)buf;
+
+	if (!it_af_step(kt, buf ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE, steps))
+		return false;
+	memset(buf, 0x5a, size);
+	memset(&m, 0, sizeof(m));
+	m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m.h.msgh_remote_port = p->s;
+	mach_msg_type_long_t lt = { .msgtl_header = { .msgt_longform = 1 },
+		                    .msgtl_name = MACH_MSG_TYPE_BYTE,
+		                    .msgtl_size = 8,
+		                    .msgtl_number = (natural_t)size };
+
+	memcpy(&m.w[0], &lt, 12);
+	memcpy(&m.w[3], &addr, 8);
+	bool sent = it_af_step(kt, it_send(p->b, &m, 32 + 20), steps);
+
+	kfree(buf);
+	if (!sent)
+		return false;
+	memset(&m, 0, sizeof(m));
+	bool ok = it_af_step(kt, it_recv(p->a, &m, sizeof(m), p->r, 0), steps);
+
+	memcpy(&addr, &m.w[3], 8);
+	if (ok && KT_EXPECT(kt, addr != 0)) {
+		KT_EXPECT_EQ(kt, ((uint8_t *)addr)[size - 1], 0x5a);
+		kfree((void *)addr);
+	}
+	return ok;
+}
+
+/* A request with a send-once reply right from b, received in a, and its reply. */
+static bool it_af_rpc(struct ktest_ctx *kt, struct it_pair *p, unsigned *steps)
+{
+	mach_port_name_t reply;
+
+	if (!it_af_step(kt, mach_port_allocate(p->b, MACH_PORT_RIGHT_RECEIVE, &reply), steps))
+		return false;
+	struct it_msg m =
+	    it_simple(p->s, MACH_MSG_TYPE_COPY_SEND, reply, MACH_MSG_TYPE_MAKE_SEND_ONCE, 100, 1);
+
+	if (!it_af_step(kt, it_send(p->b, &m, sizeof(m)), steps) ||
+	    !it_af_step(kt, it_recv(p->a, &m, sizeof(m), p->r, 0), steps))
+		return false;
+	struct it_msg rep =
+	    it_simple(m.h.msgh_remote_port, MACH_MSG_TYPE_MOVE_SEND_ONCE, 0, 0, 200, 2);
+
+	if (!it_af_step(kt, it_send(p->a, &rep, sizeof(rep)), steps))
+		return false;
+	return it_af_step(kt, it_recv(p->b, &rep, sizeof(rep), reply, 0), steps);
+}
+
+/* A dead-name request on b's send right, then the port's death. */
+static bool it_af_notify(struct ktest_ctx *kt, struct it_pair *p, unsigned *steps)
+{
+	mach_port_name_t nb;
+	struct ipc_port *notify, *prev;
+	mach_msg_type_name_t type;
+
+	if (!it_af_step(kt, mach_port_allocate(p->b, MACH_PORT_RIGHT_RECEIVE, &nb), steps) ||
+	    !it_af_step(
+	        kt, mach_port_extract_right(p->b, nb, MACH_MSG_TYPE_MAKE_SEND_ONCE, &notify, &type),
+	        steps))
+		return false;
+	kern_return_t kr =
+	    mach_port_request_notification(p->b, p->s, MACH_NOTIFY_DEAD_NAME, 0, notify, &prev);
+
+	if (kr != KERN_SUCCESS) {
+		unsigned long f = ipc_lock();
+
+		ipc_right_release(notify, MACH_MSG_TYPE_PORT_SEND_ONCE); /* still ours */
+		ipc_unlock(f);
+	}
+	if (!it_af_step(kt, kr, steps) || !it_af_step(kt, mach_port_destroy(p->a, p->r), steps))
+		return false;
+	struct it_cmsg n;
+
+	return it_af_step(kt, it_recv(p->b, &n, sizeof(n), nb, 0), steps);
+}
+
+static void it_af_sweep(struct ktest_ctx *kt, const char *name, it_af_op_t op)
+{
+	unsigned n, failed = 0;
+
+	for (n = 1; n <= 64; n++) {
+		struct it_pair p;
+		unsigned steps = 0;
+		uint64_t objects = zone_objects_in_use(), pages = vm_page_free_count();
+
+		if (!it_pair(kt, &p))
+			return;
+		zalloc_fail_after(n);
+		bool ok = op(kt, &p, &steps);
+		bool injected = zalloc_fail_pending() == 0;
+
+		zalloc_fail_after(0);
+		it_pair_done(kt, &p);
+		KT_EXPECT_EQ(kt, zone_objects_in_use(), objects);
+		KT_EXPECT_EQ(kt, vm_page_free_count(), pages);
+		failed += !ok;
+		if (!injected) {
+			/* n allocations were more than the operation makes: it ran whole. */
+			KT_EXPECT(kt, ok);
+			break;
+		}
+	}
+	ktest_diag(kt, "%s: %u allocation failures swept, %u runs stopped by one", name, n - 1,
+	           failed);
+	KT_EXPECT(kt, n > 1 && n <= 64); /* it allocates, and not without end */
+}
+
+KTEST(ipc_msg, allocation_failures)
+{
+	it_af_sweep(kt, "body rights", it_af_body_rights);
+	it_af_sweep(kt, "out-of-line", it_af_ool);
+	it_af_sweep(kt, "rpc", it_af_rpc);
+	it_af_sweep(kt, "dead-name notification", it_af_notify);
 }
 
 /*

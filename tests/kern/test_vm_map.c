@@ -1,14 +1,15 @@
 /*
  * Address maps: entries inserted, looked up, removed and reprotected,
  * split and merged (checked entry by entry), first-fit placement,
- * vm_map_destroy handing back every page, and the spare entries that
- * vm_map_reclaim gives back.
+ * vm_map_destroy handing back every page, the spare entries that
+ * vm_map_reclaim gives back, and allocation failures on the way.
  */
 #include <stdbool.h>
 
 #include "kern/kalloc.h"
 #include "kern/kern_return.h"
 #include "kern/ktest.h"
+#include "kern/zalloc.h"
 #include "vm/vm_fault.h"
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"
@@ -477,4 +478,68 @@ KTEST(vm_map, remove_exact_entry)
 	vmt_expect(kt, map, (const struct vmt_ent[]){ { BASE, BASE + P, RW, ALL } }, 1);
 	vm_map_destroy(map);
 	KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
+}
+
+/*
+ * Allocation failures (zalloc_fail_after) through a fresh map's first
+ * entry, a hole cut in it (two clips) and a protection change (one
+ * clip): for n = 1, 2, ... the nth allocation fails, until a run makes
+ * fewer.  A step that fails says KERN_RESOURCE_SHORTAGE and leaves the
+ * map as it was; after the map is destroyed every object and page is
+ * back.
+ */
+KTEST(vm_map, allocation_failures)
+{
+	unsigned n, stopped = 0;
+
+	for (n = 1; n <= 32; n++) {
+		struct vm_map *map;
+		uintptr_t at = BASE;
+
+		vm_map_reclaim();
+		uint64_t objs0 = kalloc_objects_in_use(), free0 = vm_page_free_count();
+
+		KT_ASSERT_EQ(kt, vm_map_create(&map), KERN_SUCCESS);
+		zalloc_fail_after(n);
+		kern_return_t kr = vm_map_enter(map, &at, 4 * P, false, RW);
+
+		if (kr == KERN_SUCCESS) {
+			kr = vm_map_remove(map, BASE + P, BASE + 2 * P);
+			if (kr != KERN_SUCCESS) {
+				const struct vmt_ent w[] = { { BASE, BASE + 4 * P, RW, ALL } };
+
+				vmt_expect(kt, map, w, 1);
+			}
+		} else {
+			vmt_expect(kt, map, NULL, 0);
+		}
+		if (kr == KERN_SUCCESS) {
+			kr = vm_map_protect(map, BASE + 3 * P, BASE + 4 * P, R, false);
+			if (kr != KERN_SUCCESS) {
+				const struct vmt_ent w[] = { { BASE, BASE + P, RW, ALL },
+					                     { BASE + 2 * P, BASE + 4 * P, RW,
+					                       ALL } };
+
+				vmt_expect(kt, map, w, 2);
+			}
+		}
+		bool injected = zalloc_fail_pending() == 0;
+
+		zalloc_fail_after(0);
+		if (kr != KERN_SUCCESS) {
+			stopped++;
+			KT_EXPECT_EQ(kt, kr, KERN_RESOURCE_SHORTAGE);
+			KT_EXPECT(kt, injected);
+		}
+		vm_map_destroy(map);
+		vm_map_reclaim();
+		KT_EXPECT_EQ(kt, kalloc_objects_in_use(), objs0);
+		KT_EXPECT_EQ(kt, vm_page_free_count(), free0);
+		if (!injected) {
+			KT_EXPECT_EQ(kt, kr, KERN_SUCCESS);
+			break;
+		}
+	}
+	ktest_diag(kt, "%u allocation failures swept, %u runs stopped by one", n - 1, stopped);
+	KT_EXPECT(kt, n > 1 && n <= 32 && stopped > 0);
 }
