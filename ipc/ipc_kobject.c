@@ -165,9 +165,11 @@ static void kobject_release_name(mach_port_name_t name, mach_msg_type_name_t typ
 /*
  * Destroys what a request received into the kernel space carried: body
  * rights (names there) and out-of-line buffers.  The layout was checked
- * when the request was copied in.
+ * when the request was copied in.  For a reply (reply: true) that could
+ * not be sent, the same for the rights the routine named, and only the
+ * buffers it handed over (the deallocate bit).
  */
-static void kobject_destroy_body(mach_msg_header_t *in)
+static void kobject_destroy_msg_body(mach_msg_header_t *in, bool reply)
 {
 	uint8_t *base = (uint8_t *)in;
 	uint32_t off = sizeof(*in), size = in->msgh_size;
@@ -217,9 +219,14 @@ static void kobject_destroy_body(mach_msg_header_t *in)
 			}
 			ipc_unlock(f);
 		}
-		if (!t.msgt_inline)
+		if (!t.msgt_inline && (!reply || t.msgt_deallocate))
 			kfree(names);
 	}
+}
+
+static void kobject_destroy_body(mach_msg_header_t *in)
+{
+	kobject_destroy_msg_body(in, false);
 }
 
 /*
@@ -267,8 +274,9 @@ static void kobject_reply_moves(mach_msg_header_t *out)
 	}
 }
 
-/* The reply a MIG server writes for an id it does not know. */
-void ipc_kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
+/* A MIG reply to in that carries only the error code. */
+static void kobject_error_reply(const mach_msg_header_t *in, mach_msg_header_t *out,
+                                kern_return_t code)
 {
 	mig_reply_header_t *r = (mig_reply_header_t *)out;
 
@@ -282,7 +290,13 @@ void ipc_kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
 		                            .msgt_size = 32,
 		                            .msgt_number = 1,
 		                            .msgt_inline = 1 };
-	r->RetCode = MIG_BAD_ID;
+	r->RetCode = code;
+}
+
+/* The reply a MIG server writes for an id it does not know. */
+void ipc_kobject_bad_id(const mach_msg_header_t *in, mach_msg_header_t *out)
+{
+	kobject_error_reply(in, out, MIG_BAD_ID);
 }
 
 /*
@@ -348,21 +362,30 @@ static struct ipc_kmsg *kobject_reply_kmsg(mach_msg_header_t *out)
 
 	kobject_reply_moves(out);
 	mach_msg_return_t mr = ipc_kmsg_get(&io, (uintptr_t)out, out->msgh_size, &reply);
+	/* Whether a failure left the header's reply right in the kernel space. */
+	bool header_left = mr != MACH_MSG_SUCCESS;
 
-	if (mr == MACH_MSG_SUCCESS)
+	if (mr == MACH_MSG_SUCCESS) {
 		mr = ipc_kmsg_copyin(&io, reply);
-	else {
+		header_left = mr == MACH_SEND_INVALID_HEADER || mr == MACH_SEND_INVALID_DEST ||
+		              mr == MACH_SEND_INVALID_REPLY;
+	}
+	if (mr == MACH_MSG_SUCCESS)
+		return reply;
+	/*
+	 * Not sent.  The reply right goes (its send-once notification tells
+	 * the caller, MIG_SERVER_DIED) unless the copyin took and destroyed
+	 * it already; the body's rights and handed-over buffers, named and
+	 * held in the kernel space for the trip, go too (ipc_kmsg_copyin
+	 * takes none of them when it fails).
+	 */
+	if (header_left) {
 		f = ipc_lock();
 		kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
 		ipc_unlock(f);
 	}
-	if (mr == MACH_SEND_INVALID_HEADER || mr == MACH_SEND_INVALID_DEST ||
-	    mr == MACH_SEND_INVALID_REPLY) {
-		f = ipc_lock();
-		kobject_release_name(out->msgh_remote_port, MACH_MSG_TYPE_PORT_SEND_ONCE);
-		ipc_unlock(f);
-	}
-	return mr == MACH_MSG_SUCCESS ? reply : NULL;
+	kobject_destroy_msg_body(out, true);
+	return NULL;
 }
 
 void ipc_kobject_dispatch(struct ipc_kmsg *kmsg)
@@ -392,8 +415,17 @@ struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
 
 	ipc_port_reference(port); /* the kmsg's right goes to the kernel space */
 	ipc_unlock(f);
-	ipc_kmsg_copyout(&io, kmsg, (uintptr_t)in, 0, false);
-	ipc_kobject_demux(port, in, out);
+	/*
+	 * A request the kernel space could not take whole (out of memory for
+	 * its out-of-line data or its rights' names) is not served: the
+	 * routine would see a null buffer or name.  Its reply says
+	 * KERN_RESOURCE_SHORTAGE, and what did arrive is destroyed below as
+	 * for any failed routine.
+	 */
+	if (ipc_kmsg_copyout(&io, kmsg, (uintptr_t)in, 0, false) == MACH_MSG_SUCCESS)
+		ipc_kobject_demux(port, in, out);
+	else
+		kobject_error_reply(in, out, KERN_RESOURCE_SHORTAGE);
 	f = ipc_lock();
 	ipc_port_release(port);
 	kobject_release_name(in->msgh_local_port, MACH_MSGH_BITS_LOCAL(in->msgh_bits));

@@ -30,7 +30,7 @@
 
 #define SYS_NTRAPS 113 /* -0 .. -112 (issue 6: the host channel traps) */
 #define SYS_TEST_FIRST 100
-#define SYS_TEST_LAST 103 /* issue 6: -110 .. -112 are the host channel's */
+#define SYS_TEST_LAST 104 /* issue 6: -110 .. -112 are the host channel's */
 
 /* thread_switch options (GNU Mach's). */
 #define SWITCH_OPTION_NONE 0

@@ -6,6 +6,7 @@
 
 #include "kern/syscall.h"
 #include "kern/task.h"
+#include "kern/zalloc.h"
 #include "tests/kern/ktest_traps.h"
 #include "vm/vm_copy.h"
 #include "vm/vm_user.h"
@@ -39,9 +40,18 @@ static uint64_t kt_task_exit(const struct trap_frame *tf)
 	task_exit((int)syscall_arg(tf, 0));
 }
 
+static uint64_t kt_fail_after(const struct trap_frame *tf)
+{
+	uint32_t pending = zalloc_fail_pending();
+
+	zalloc_fail_after((uint32_t)syscall_arg(tf, 0));
+	return kt_kr(copyout(&pending, (void *)syscall_arg(tf, 1), sizeof(pending)));
+}
+
 void ktest_traps_init(void)
 {
 	syscall_register_test_trap(KTEST_TRAP_vm_allocate, kt_vm_allocate);
 	syscall_register_test_trap(KTEST_TRAP_vm_deallocate, kt_vm_deallocate);
 	syscall_register_test_trap(KTEST_TRAP_task_exit, kt_task_exit);
+	syscall_register_test_trap(KTEST_TRAP_fail_after, kt_fail_after);
 }

@@ -577,16 +577,157 @@ static void test_fast_paths(void)
 	mach_port_deallocate(self, port);
 }
 
+/*
+ * Allocation failures swept through RPCs (the ktest trap fail_after,
+ * tests/kern/ktest_traps.h: the nth kernel allocation from now fails):
+ * a port with a send right and a no-senders request, and memory written
+ * and read back and a thread in a child task, each run from n = 1 until
+ * a run makes fewer allocations than n.  (The child is made and
+ * terminated outside the window: a task_create whose reply is lost leaves
+ * an unreachable task, as in Mach.)  Each step may fail only
+ * once the injected failure happened, and with a code, never a hang; the
+ * run cleans up whatever it made, and the suite's leak check sees every
+ * port, page and object back.  Without the trap (a boot=mach run), skip.
+ */
+#define KTEST_TRAP_fail_after -104
+
+static int af_set(unsigned n, uint32_t *pending)
+{
+	return mach_trap_raw(KTEST_TRAP_fail_after, n, (long)pending, 0, 0, 0, 0) == KERN_SUCCESS;
+}
+
+/* A step: true if it succeeded; a failure before the injection is an error. */
+static int af_step(const char *what, kern_return_t kr, int *bad)
+{
+	uint32_t pending = 0;
+
+	if (kr != KERN_SUCCESS) {
+		/* Read without disturbing: set the same count back. */
+		af_set(0, &pending);
+		if (pending != 0) {
+			ktap_diag("%s: %s (%#x) before the injected failure", what,
+			          mach_error_name(kr), kr);
+			*bad = 1;
+		}
+		af_set(pending, &pending);
+	}
+	return kr == KERN_SUCCESS;
+}
+
+static void af_port(mach_port_t unused __attribute__((unused)), int *bad)
+{
+	mach_port_t self = mach_task_self(), port = MACH_PORT_NULL, prev = MACH_PORT_NULL;
+
+	if (!af_step("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port),
+	             bad))
+		return;
+	if (af_step("insert_right",
+	            mach_port_insert_right(self, port, port, MACH_MSG_TYPE_MAKE_SEND), bad) &&
+	    af_step("request no-senders",
+	            mach_port_request_notification(self, port, MACH_NOTIFY_NO_SENDERS, 0, port,
+	                                           MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev),
+	            bad))
+		af_step("deallocate send", mach_port_deallocate(self, port), bad);
+	mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
+}
+
+/*
+ * In a child task made before the window (its termination after it
+ * takes whatever a lost reply left in it): memory allocated, written and
+ * read back, and a thread.
+ */
+static void af_child(mach_port_t child, int *bad)
+{
+	mach_port_t self = mach_task_self(), th = MACH_PORT_NULL;
+	vm_address_t a = 0;
+	vm_offset_t data = 0;
+	mach_msg_type_number_t cnt = 0;
+	static const char text[] = "allocation failures";
+
+	if (af_step("vm_allocate", vm_allocate(child, &a, PAGE, TRUE), bad) &&
+	    af_step("vm_write", vm_write(child, a, (vm_offset_t)text, sizeof(text)), bad) &&
+	    af_step("vm_read", vm_read(child, a, PAGE, &data, &cnt), bad)) {
+		if (memcmp((const void *)data, text, sizeof(text)) != 0) {
+			ktap_diag("vm_read: not what vm_write wrote");
+			*bad = 1;
+		}
+		vm_deallocate(self, data, cnt);
+	}
+	if (af_step("thread_create", thread_create(child, &th), bad)) {
+		af_step("thread_terminate", thread_terminate(th), bad);
+		mach_port_deallocate(self, th);
+	}
+}
+
+/*
+ * Terminates a child and waits until it is gone (its port a dead name),
+ * as the others do.  A child whose only thread was terminated may have
+ * ended by itself already (its task port dead: MACH_SEND_INVALID_DEST).
+ */
+static int af_child_end(mach_port_t task)
+{
+	mach_port_t self = mach_task_self();
+	mach_port_type_t type = 0;
+	kern_return_t kr = task_terminate(task);
+	int ok = kr == MACH_SEND_INVALID_DEST || kr_is("task_terminate", kr, KERN_SUCCESS);
+
+	for (int i = 0; ok && i < 100 && type != MACH_PORT_TYPE_DEAD_NAME; i++) {
+		mach_port_type(self, task, &type);
+		if (type != MACH_PORT_TYPE_DEAD_NAME)
+			thread_switch(0, SWITCH_OPTION_WAIT, 1);
+	}
+	ok = ok && type == MACH_PORT_TYPE_DEAD_NAME;
+	mach_port_mod_refs(self, task, MACH_PORT_RIGHT_DEAD_NAME, -1);
+	return ok;
+}
+
+/* child: make a child task around each run (outside the window) for op. */
+static void af_sweep(const char *name, void (*op)(mach_port_t child, int *bad), int child)
+{
+	mach_port_t self = mach_task_self(), task = MACH_PORT_NULL;
+	uint32_t pending = 0;
+	unsigned n;
+	int bad = 0;
+
+	for (n = 1; n <= 200; n++) {
+		if (child && !kr_is("task_create", task_create(self, FALSE, &task), KERN_SUCCESS)) {
+			bad = 1;
+			break;
+		}
+		if (!af_set(n, &pending)) {
+			ktap_skip(name, "no fail_after trap (not a ktest kernel)");
+			if (child)
+				af_child_end(task);
+			return;
+		}
+		op(task, &bad);
+		af_set(0, &pending);
+		if (child)
+			bad |= !af_child_end(task);
+		if (pending != 0)
+			break; /* fewer than n allocations: the operation ran whole */
+	}
+	ktap_diag("%s: %u allocation failures swept", name, n - 1);
+	ktap_ok(!bad && n > 1 && n <= 200, name);
+}
+
+static void test_allocation_failures(void)
+{
+	af_sweep("allocation_failures_port", af_port, 0);
+	af_sweep("allocation_failures_child_task", af_child, 1);
+}
+
 int main(int argc, char **argv)
 {
 	int priv = argc > 1 && strcmp(argv[1], "priv") == 0;
 
-	ktap_plan(17);
+	ktap_plan(19);
 	test_vm();
 	test_task_thread();
 	test_host(priv);
 	test_child_task();
 	test_terminate_other();
 	test_fast_paths();
+	test_allocation_failures();
 	return ktap_done();
 }
