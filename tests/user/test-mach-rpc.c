@@ -11,6 +11,8 @@
  * the privileged host port as its TASK_HOST_PRIV_PORT; otherwise it must
  * not have one.
  */
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -580,8 +582,10 @@ static void test_fast_paths(void)
 /*
  * Allocation failures swept through RPCs (the ktest trap fail_after,
  * tests/kern/ktest_traps.h: the nth kernel allocation from now fails):
- * a port with a send right and a no-senders request, and memory written
- * and read back and a thread in a child task, each run from n = 1 until
+ * a port with a send right and a no-senders request; memory written and
+ * read back, a thread and task_threads in a child task; a port set with a
+ * member and an extracted right; a message to ourselves with a receive
+ * right, a send right and out-of-line data; each run from n = 1 until
  * a run makes fewer allocations than n.  (The child is made and
  * terminated outside the window: a task_create whose reply is lost leaves
  * an unreachable task, as in Mach.)  Each step may fail only
@@ -631,6 +635,98 @@ static void af_port(mach_port_t unused __attribute__((unused)), int *bad)
 	mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
 }
 
+/* A port set with a member, and a send right extracted and put back. */
+static void af_set_extract(mach_port_t unused __attribute__((unused)), int *bad)
+{
+	mach_port_t self = mach_task_self(), set = MACH_PORT_NULL, port = MACH_PORT_NULL,
+	            right = MACH_PORT_NULL;
+	mach_msg_type_name_t type = 0;
+
+	if (af_step("set allocate", mach_port_allocate(self, MACH_PORT_RIGHT_PORT_SET, &set),
+	            bad) &&
+	    af_step("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port),
+	            bad) &&
+	    af_step("move_member", mach_port_move_member(self, port, set), bad) &&
+	    af_step("extract_right",
+	            mach_port_extract_right(self, port, MACH_MSG_TYPE_MAKE_SEND, &right, &type),
+	            bad))
+		af_step("insert back", mach_port_insert_right(self, port, right, type), bad);
+	if (MACH_PORT_VALID(port)) {
+		mach_port_deallocate(self, port); /* the send right, if it went back */
+		mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
+	}
+	if (MACH_PORT_VALID(set))
+		mach_port_mod_refs(self, set, MACH_PORT_RIGHT_PORT_SET, -1);
+}
+
+/* A message to ourselves carrying a receive right, a send right and out-of-line data. */
+static void af_self_message(mach_port_t unused __attribute__((unused)), int *bad)
+{
+	mach_port_t self = mach_task_self(), port = MACH_PORT_NULL, carried = MACH_PORT_NULL;
+	static char data[3 * PAGE];
+	struct {
+		mach_msg_header_t h;
+		mach_msg_type_t rt;
+		mach_port_t r;
+		mach_msg_type_t st;
+		mach_port_t s;
+		mach_msg_type_long_t ot;
+		uint64_t addr;
+	} __attribute__((packed, aligned(8))) m;
+
+	if (!af_step("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port),
+	             bad))
+		return;
+	if (af_step("carried allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &carried),
+	            bad)) {
+		memset(&m, 0, sizeof(m));
+		data[0] = 'x';
+		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+		m.h.msgh_size =
+		    offsetof(__typeof__(m), addr) + sizeof(m.addr); /* no tail padding */
+		m.h.msgh_remote_port = port;
+		m.rt = (mach_msg_type_t){ .msgt_name = MACH_MSG_TYPE_MOVE_RECEIVE,
+			                  .msgt_size = 32,
+			                  .msgt_number = 1,
+			                  .msgt_inline = 1 };
+		m.r = carried;
+		m.st = m.rt;
+		m.st.msgt_name = MACH_MSG_TYPE_MAKE_SEND;
+		m.s = port;
+		m.ot.msgtl_header.msgt_longform = 1;
+		m.ot.msgtl_name = MACH_MSG_TYPE_BYTE;
+		m.ot.msgtl_size = 8;
+		m.ot.msgtl_number = sizeof(data);
+		m.addr = (uintptr_t)data;
+		kern_return_t kr = mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+		                            m.h.msgh_size, sizeof(m), port, 0, MACH_PORT_NULL);
+
+		/*
+		 * Received (or a receive error: what was copied out is named in
+		 * m): the rights and data are in m.  A send error: nothing was
+		 * taken, carried is still ours.
+		 */
+		bool received = af_step("self message", kr, bad) || (kr & 0xfffff000) == 0x10004000;
+
+		if (received) {
+			if (MACH_PORT_VALID(m.r))
+				mach_port_mod_refs(self, m.r, MACH_PORT_RIGHT_RECEIVE, -1);
+			if (MACH_PORT_VALID(m.s))
+				mach_port_deallocate(self, m.s);
+			if (kr == MACH_MSG_SUCCESS &&
+			    (m.addr == 0 || *(const char *)m.addr != 'x')) {
+				ktap_diag("self message: out-of-line data not received");
+				*bad = 1;
+			}
+			if (m.addr)
+				vm_deallocate(self, m.addr, sizeof(data));
+		} else {
+			mach_port_mod_refs(self, carried, MACH_PORT_RIGHT_RECEIVE, -1);
+		}
+	}
+	mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
+}
+
 /*
  * In a child task made before the window (its termination after it
  * takes whatever a lost reply left in it): memory allocated, written and
@@ -654,6 +750,18 @@ static void af_child(mach_port_t child, int *bad)
 		vm_deallocate(self, data, cnt);
 	}
 	if (af_step("thread_create", thread_create(child, &th), bad)) {
+		thread_array_t threads = NULL;
+		mach_msg_type_number_t n = 0;
+
+		if (af_step("task_threads", task_threads(child, &threads, &n), bad)) {
+			for (unsigned i = 0; i < n; i++)
+				mach_port_deallocate(self, threads[i]);
+			if (n != 1 || threads[0] != th) {
+				ktap_diag("task_threads: %u threads", n);
+				*bad = 1;
+			}
+			vm_deallocate(self, (vm_address_t)threads, n * sizeof(*threads));
+		}
 		af_step("thread_terminate", thread_terminate(th), bad);
 		mach_port_deallocate(self, th);
 	}
@@ -715,13 +823,15 @@ static void test_allocation_failures(void)
 {
 	af_sweep("allocation_failures_port", af_port, 0);
 	af_sweep("allocation_failures_child_task", af_child, 1);
+	af_sweep("allocation_failures_set_extract", af_set_extract, 0);
+	af_sweep("allocation_failures_self_message", af_self_message, 0);
 }
 
 int main(int argc, char **argv)
 {
 	int priv = argc > 1 && strcmp(argv[1], "priv") == 0;
 
-	ktap_plan(19);
+	ktap_plan(21);
 	test_vm();
 	test_task_thread();
 	test_host(priv);
