@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <mach/mach_error.h>
 #include <mach/mach_traps.h>
+#include <stdint.h>
 
 #include "libktap.h"
 
@@ -79,4 +81,58 @@ int ktap_done(void)
 		ktap_diag("planned %d cases, ran %d", ktap_planned, ktap_run);
 	ktap_diag("%d passed, %d failed", ktap_run - ktap_failed, ktap_failed);
 	return ktap_failed == 0 && ktap_run == ktap_planned ? 0 : 1;
+}
+
+/* The ktest trap fail_after (tests/kern/ktest_traps.h); false without it. */
+#define KTAP_TRAP_FAIL_AFTER -104
+#define KTAP_SWEEP_MAX 200
+
+static bool ktap_fail_after(unsigned n, uint32_t *pending)
+{
+	return mach_trap_raw(KTAP_TRAP_FAIL_AFTER, n, (long)pending, 0, 0, 0, 0) == 0;
+}
+
+bool ktap_sweep_step(struct ktap_sweep *sw, const char *what, int kr)
+{
+	uint32_t pending = 0;
+
+	if (kr != 0) {
+		/* Read the count without disturbing it: set the same one back. */
+		ktap_fail_after(0, &pending);
+		if (pending != 0) {
+			ktap_diag("%s: %s (%#x) before the injected failure", what,
+			          mach_error_name(kr), (unsigned)kr);
+			sw->bad = true;
+		}
+		ktap_fail_after(pending, &pending);
+	}
+	return kr == 0;
+}
+
+void ktap_sweep(const char *name, struct ktap_sweep *sw)
+{
+	uint32_t pending = 0;
+	unsigned n;
+
+	sw->bad = false;
+	for (n = 1; n <= KTAP_SWEEP_MAX; n++) {
+		if (sw->setup && !sw->setup(sw->ctx)) {
+			sw->bad = true;
+			break;
+		}
+		if (!ktap_fail_after(n, &pending)) {
+			if (sw->teardown)
+				sw->teardown(sw->ctx);
+			ktap_skip(name, "no fail_after trap (not a ktest kernel)");
+			return;
+		}
+		sw->op(sw);
+		ktap_fail_after(0, &pending);
+		if (sw->teardown && !sw->teardown(sw->ctx))
+			sw->bad = true;
+		if (pending != 0)
+			break; /* fewer than n allocations: the operation ran whole */
+	}
+	ktap_diag("%s: %u allocation failures swept", name, n - 1);
+	ktap_ok(!sw->bad && n > 1 && n <= KTAP_SWEEP_MAX, "%s", name);
 }

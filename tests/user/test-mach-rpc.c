@@ -593,64 +593,36 @@ static void test_fast_paths(void)
  * run cleans up whatever it made, and the suite's leak check sees every
  * port, page and object back.  Without the trap (a boot=mach run), skip.
  */
-#define KTEST_TRAP_fail_after -104
+#define AF_STEP(what, kr) ktap_sweep_step(sw, what, kr)
 
-static int af_set(unsigned n, uint32_t *pending)
-{
-	return mach_trap_raw(KTEST_TRAP_fail_after, n, (long)pending, 0, 0, 0, 0) == KERN_SUCCESS;
-}
-
-/* A step: true if it succeeded; a failure before the injection is an error. */
-static int af_step(const char *what, kern_return_t kr, int *bad)
-{
-	uint32_t pending = 0;
-
-	if (kr != KERN_SUCCESS) {
-		/* Read without disturbing: set the same count back. */
-		af_set(0, &pending);
-		if (pending != 0) {
-			ktap_diag("%s: %s (%#x) before the injected failure", what,
-			          mach_error_name(kr), kr);
-			*bad = 1;
-		}
-		af_set(pending, &pending);
-	}
-	return kr == KERN_SUCCESS;
-}
-
-static void af_port(mach_port_t unused __attribute__((unused)), int *bad)
+static void af_port(struct ktap_sweep *sw)
 {
 	mach_port_t self = mach_task_self(), port = MACH_PORT_NULL, prev = MACH_PORT_NULL;
 
-	if (!af_step("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port),
-	             bad))
+	if (!AF_STEP("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port)))
 		return;
-	if (af_step("insert_right",
-	            mach_port_insert_right(self, port, port, MACH_MSG_TYPE_MAKE_SEND), bad) &&
-	    af_step("request no-senders",
+	if (AF_STEP("insert_right",
+	            mach_port_insert_right(self, port, port, MACH_MSG_TYPE_MAKE_SEND)) &&
+	    AF_STEP("request no-senders",
 	            mach_port_request_notification(self, port, MACH_NOTIFY_NO_SENDERS, 0, port,
-	                                           MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev),
-	            bad))
-		af_step("deallocate send", mach_port_deallocate(self, port), bad);
+	                                           MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev)))
+		AF_STEP("deallocate send", mach_port_deallocate(self, port));
 	mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
 }
 
 /* A port set with a member, and a send right extracted and put back. */
-static void af_set_extract(mach_port_t unused __attribute__((unused)), int *bad)
+static void af_set_extract(struct ktap_sweep *sw)
 {
 	mach_port_t self = mach_task_self(), set = MACH_PORT_NULL, port = MACH_PORT_NULL,
 	            right = MACH_PORT_NULL;
 	mach_msg_type_name_t type = 0;
 
-	if (af_step("set allocate", mach_port_allocate(self, MACH_PORT_RIGHT_PORT_SET, &set),
-	            bad) &&
-	    af_step("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port),
-	            bad) &&
-	    af_step("move_member", mach_port_move_member(self, port, set), bad) &&
-	    af_step("extract_right",
-	            mach_port_extract_right(self, port, MACH_MSG_TYPE_MAKE_SEND, &right, &type),
-	            bad))
-		af_step("insert back", mach_port_insert_right(self, port, right, type), bad);
+	if (AF_STEP("set allocate", mach_port_allocate(self, MACH_PORT_RIGHT_PORT_SET, &set)) &&
+	    AF_STEP("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port)) &&
+	    AF_STEP("move_member", mach_port_move_member(self, port, set)) &&
+	    AF_STEP("extract_right",
+	            mach_port_extract_right(self, port, MACH_MSG_TYPE_MAKE_SEND, &right, &type)))
+		AF_STEP("insert back", mach_port_insert_right(self, port, right, type));
 	if (MACH_PORT_VALID(port)) {
 		mach_port_deallocate(self, port); /* the send right, if it went back */
 		mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
@@ -660,7 +632,7 @@ static void af_set_extract(mach_port_t unused __attribute__((unused)), int *bad)
 }
 
 /* A message to ourselves carrying a receive right, a send right and out-of-line data. */
-static void af_self_message(mach_port_t unused __attribute__((unused)), int *bad)
+static void af_self_message(struct ktap_sweep *sw)
 {
 	mach_port_t self = mach_task_self(), port = MACH_PORT_NULL, carried = MACH_PORT_NULL;
 	static char data[3 * PAGE];
@@ -674,11 +646,10 @@ static void af_self_message(mach_port_t unused __attribute__((unused)), int *bad
 		uint64_t addr;
 	} __attribute__((packed, aligned(8))) m;
 
-	if (!af_step("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port),
-	             bad))
+	if (!AF_STEP("port allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port)))
 		return;
-	if (af_step("carried allocate", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &carried),
-	            bad)) {
+	if (AF_STEP("carried allocate",
+	            mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &carried))) {
 		memset(&m, 0, sizeof(m));
 		data[0] = 'x';
 		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
@@ -706,7 +677,7 @@ static void af_self_message(mach_port_t unused __attribute__((unused)), int *bad
 		 * m): the rights and data are in m.  A send error: nothing was
 		 * taken, carried is still ours.
 		 */
-		bool received = af_step("self message", kr, bad) || (kr & 0xfffff000) == 0x10004000;
+		bool received = AF_STEP("self message", kr) || (kr & 0xfffff000) == 0x10004000;
 
 		if (received) {
 			if (MACH_PORT_VALID(m.r))
@@ -716,7 +687,7 @@ static void af_self_message(mach_port_t unused __attribute__((unused)), int *bad
 			if (kr == MACH_MSG_SUCCESS &&
 			    (m.addr == 0 || *(const char *)m.addr != 'x')) {
 				ktap_diag("self message: out-of-line data not received");
-				*bad = 1;
+				sw->bad = true;
 			}
 			if (m.addr)
 				vm_deallocate(self, m.addr, sizeof(data));
@@ -732,37 +703,38 @@ static void af_self_message(mach_port_t unused __attribute__((unused)), int *bad
  * takes whatever a lost reply left in it): memory allocated, written and
  * read back, and a thread.
  */
-static void af_child(mach_port_t child, int *bad)
+static void af_child(struct ktap_sweep *sw)
 {
+	mach_port_t child = *(mach_port_t *)sw->ctx;
 	mach_port_t self = mach_task_self(), th = MACH_PORT_NULL;
 	vm_address_t a = 0;
 	vm_offset_t data = 0;
 	mach_msg_type_number_t cnt = 0;
 	static const char text[] = "allocation failures";
 
-	if (af_step("vm_allocate", vm_allocate(child, &a, PAGE, TRUE), bad) &&
-	    af_step("vm_write", vm_write(child, a, (vm_offset_t)text, sizeof(text)), bad) &&
-	    af_step("vm_read", vm_read(child, a, PAGE, &data, &cnt), bad)) {
+	if (AF_STEP("vm_allocate", vm_allocate(child, &a, PAGE, TRUE)) &&
+	    AF_STEP("vm_write", vm_write(child, a, (vm_offset_t)text, sizeof(text))) &&
+	    AF_STEP("vm_read", vm_read(child, a, PAGE, &data, &cnt))) {
 		if (memcmp((const void *)data, text, sizeof(text)) != 0) {
 			ktap_diag("vm_read: not what vm_write wrote");
-			*bad = 1;
+			sw->bad = true;
 		}
 		vm_deallocate(self, data, cnt);
 	}
-	if (af_step("thread_create", thread_create(child, &th), bad)) {
+	if (AF_STEP("thread_create", thread_create(child, &th))) {
 		thread_array_t threads = NULL;
 		mach_msg_type_number_t n = 0;
 
-		if (af_step("task_threads", task_threads(child, &threads, &n), bad)) {
+		if (AF_STEP("task_threads", task_threads(child, &threads, &n))) {
 			for (unsigned i = 0; i < n; i++)
 				mach_port_deallocate(self, threads[i]);
 			if (n != 1 || threads[0] != th) {
 				ktap_diag("task_threads: %u threads", n);
-				*bad = 1;
+				sw->bad = true;
 			}
 			vm_deallocate(self, (vm_address_t)threads, n * sizeof(*threads));
 		}
-		af_step("thread_terminate", thread_terminate(th), bad);
+		AF_STEP("thread_terminate", thread_terminate(th));
 		mach_port_deallocate(self, th);
 	}
 }
@@ -789,42 +761,31 @@ static int af_child_end(mach_port_t task)
 	return ok;
 }
 
-/* child: make a child task around each run (outside the window) for op. */
-static void af_sweep(const char *name, void (*op)(mach_port_t child, int *bad), int child)
+static bool af_child_begin(void *ctx)
 {
-	mach_port_t self = mach_task_self(), task = MACH_PORT_NULL;
-	uint32_t pending = 0;
-	unsigned n;
-	int bad = 0;
+	return kr_is("task_create", task_create(mach_task_self(), FALSE, (mach_port_t *)ctx),
+	             KERN_SUCCESS);
+}
 
-	for (n = 1; n <= 200; n++) {
-		if (child && !kr_is("task_create", task_create(self, FALSE, &task), KERN_SUCCESS)) {
-			bad = 1;
-			break;
-		}
-		if (!af_set(n, &pending)) {
-			ktap_skip(name, "no fail_after trap (not a ktest kernel)");
-			if (child)
-				af_child_end(task);
-			return;
-		}
-		op(task, &bad);
-		af_set(0, &pending);
-		if (child)
-			bad |= !af_child_end(task);
-		if (pending != 0)
-			break; /* fewer than n allocations: the operation ran whole */
-	}
-	ktap_diag("%s: %u allocation failures swept", name, n - 1);
-	ktap_ok(!bad && n > 1 && n <= 200, name);
+static bool af_child_teardown(void *ctx)
+{
+	return af_child_end(*(mach_port_t *)ctx);
 }
 
 static void test_allocation_failures(void)
 {
-	af_sweep("allocation_failures_port", af_port, 0);
-	af_sweep("allocation_failures_child_task", af_child, 1);
-	af_sweep("allocation_failures_set_extract", af_set_extract, 0);
-	af_sweep("allocation_failures_self_message", af_self_message, 0);
+	mach_port_t child = MACH_PORT_NULL;
+	struct ktap_sweep port = { .op = af_port }, set = { .op = af_set_extract },
+	                  msg = { .op = af_self_message },
+	                  task = { .ctx = &child,
+		                   .setup = af_child_begin,
+		                   .op = af_child,
+		                   .teardown = af_child_teardown };
+
+	ktap_sweep("allocation_failures_port", &port);
+	ktap_sweep("allocation_failures_child_task", &task);
+	ktap_sweep("allocation_failures_set_extract", &set);
+	ktap_sweep("allocation_failures_self_message", &msg);
 }
 
 int main(int argc, char **argv)

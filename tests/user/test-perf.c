@@ -409,11 +409,74 @@ static void case_alert(void)
 	(void)mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_RECEIVE, -1);
 }
 
+/*
+ * Allocation failures swept through the perf_monitor RPCs (ktap_sweep,
+ * libktap.h): a new buffer size, recording, the samples read, a baseline
+ * set, exported and imported back, the per-task statistics and an alert
+ * registered and cancelled, with the nth kernel allocation failing.  A
+ * call that fails must leave the engine usable (the next run starts from
+ * the defaults and must succeed whole in the end), and the user suite's
+ * leak check sees everything back.
+ */
+#define PS_STEP(what, kr) ktap_sweep_step(sw, what, kr)
+
+static void ps_perf(struct ktap_sweep *sw)
+{
+	mach_port_t self = mach_task_self(), port = MACH_PORT_NULL;
+	perf_record_array_t r = NULL;
+	perf_baseline_data_t b = NULL;
+	perf_task_stats_array_t ts = NULL;
+	mach_msg_type_number_t cnt = 0;
+	rpc_uint64_t next = 0, lost = 0;
+	natural_t total = 0;
+
+	if (PS_STEP("configure",
+	            perf_monitor_configure(priv, PERF_RATE_UNLIMITED, 2 * PERF_BUFFER_MIN,
+	                                   PERF_BUFFER_CIRCULAR)) &&
+	    PS_STEP("enable", perf_monitor_enable(priv))) {
+		(void)swtch();
+		PS_STEP("disable", perf_monitor_disable(priv));
+	}
+	if (PS_STEP("read_samples",
+	            perf_monitor_read_samples(priv, PERF_CURSOR(0, 0), &r, &cnt, &next, &lost)) &&
+	    r)
+		vm_deallocate(self, (vm_address_t)r, cnt * sizeof(*r));
+	cnt = 0;
+	if (PS_STEP("set_baseline", perf_monitor_set_baseline(priv)) &&
+	    PS_STEP("export_baseline", perf_monitor_export_baseline(priv, &b, &cnt))) {
+		PS_STEP("import_baseline", perf_monitor_import_baseline(priv, b, cnt));
+		vm_deallocate(self, (vm_address_t)b, cnt);
+	}
+	cnt = 0;
+	if (PS_STEP("task_stats", perf_monitor_get_task_stats(host, &ts, &cnt, &total)) && ts)
+		vm_deallocate(self, (vm_address_t)ts, cnt * sizeof(*ts));
+	if (PS_STEP("port", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port))) {
+		if (PS_STEP("register_alert", perf_monitor_register_alert(
+		                                  priv, port, PERF_EVENT_SYSCALL, 1000000000)))
+			PS_STEP("cancel_alert",
+			        perf_monitor_register_alert(priv, port, PERF_EVENT_SYSCALL, 0));
+		mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
+	}
+}
+
+static bool ps_defaults(void *ctx __attribute__((unused)))
+{
+	defaults();
+	return true;
+}
+
+static void case_allocation_failures(void)
+{
+	struct ktap_sweep sw = { .setup = ps_defaults, .op = ps_perf, .teardown = ps_defaults };
+
+	ktap_sweep("allocation_failures_perf_monitor", &sw);
+}
+
 int main(void)
 {
 	kern_return_t kr;
 
-	ktap_plan(18);
+	ktap_plan(19);
 	host = mach_host_self();
 	kr = task_get_special_port(mach_task_self(), TASK_HOST_PRIV_PORT, &priv);
 	if (kr != KERN_SUCCESS || !MACH_PORT_VALID(priv)) {
@@ -422,7 +485,7 @@ int main(void)
 	}
 	kr = perf_monitor_get_system_stats(host, &(perf_system_stats_data_t){ 0 });
 	if (kr == MIG_BAD_ID) {
-		for (int i = 0; i < 18; i++)
+		for (int i = 0; i < 19; i++)
 			ktap_skip("perf", "the engine is configured out (--disable-perf-analysis)");
 		return ktap_done();
 	}
@@ -435,6 +498,7 @@ int main(void)
 	case_keep_up();
 	case_regression();
 	case_alert();
+	case_allocation_failures();
 	defaults();
 	return ktap_done();
 }
