@@ -135,35 +135,12 @@ static struct vm_page *zn_grow(struct zone *z)
 	return pg;
 }
 
-static uint32_t zn_fail_countdown; /* [a] zalloc_fail_after */
-
-void zalloc_fail_after(uint32_t n)
-{
-	__atomic_store_n(&zn_fail_countdown, n, __ATOMIC_RELAXED);
-}
-
-uint32_t zalloc_fail_pending(void)
-{
-	return __atomic_load_n(&zn_fail_countdown, __ATOMIC_RELAXED);
-}
-
-__attribute__((cold)) bool zalloc_fail_take(void)
-{
-	uint32_t n = __atomic_load_n(&zn_fail_countdown, __ATOMIC_RELAXED);
-
-	while (n != 0 && !__atomic_compare_exchange_n(&zn_fail_countdown, &n, n - 1, false,
-	                                              __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	return n == 1;
-}
-
 void *zalloc(struct zone *z)
 {
 	unsigned long flags = spin_lock_irqsave(&z->lock);
 	struct vm_page *pg;
 
-	if (__builtin_expect(__atomic_load_n(&zn_fail_countdown, __ATOMIC_RELAXED) != 0, 0) &&
-	    zalloc_fail_take())
+	if (__builtin_expect(alloc_fail_pending() != 0, 0) && alloc_fail_take())
 		pg = NULL;
 	else
 		pg = z->partial ? z->partial : zn_grow(z);

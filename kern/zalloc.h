@@ -15,7 +15,6 @@
 #ifndef KERN_ZALLOC_H
 #define KERN_ZALLOC_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,19 +51,6 @@ void zone_destroy(struct zone *z);
 
 void *zalloc(struct zone *z);
 void zfree(struct zone *z, void *obj);
-
-/*
- * For tests that sweep allocation failures through a code path: the
- * nth allocation from now, by zalloc or by kalloc (whose small sizes are
- * zones and whose large ones whole pages), finds no memory, as if no
- * page were left; 0 turns it off.  zalloc_fail_pending says how many
- * allocations are still to come before it (0: it has happened, or none
- * was set).  Every allocation pays one load and a branch for it;
- * zalloc_fail_take is the allocators' side (true: fail this one).
- */
-void zalloc_fail_after(uint32_t n);
-uint32_t zalloc_fail_pending(void);
-bool zalloc_fail_take(void);
 
 /* Objects in use summed over every zone (ktest's leak check). */
 uint64_t zone_objects_in_use(void);

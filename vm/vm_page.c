@@ -257,8 +257,27 @@ static void vp_take(struct vm_page *pg)
 	*pg = (struct vm_page){ .state = VM_PAGE_ALLOCATED };
 }
 
+uint32_t alloc_fail_countdown; /* [a] alloc_fail_after */
+
+void alloc_fail_after(uint32_t n)
+{
+	__atomic_store_n(&alloc_fail_countdown, n, __ATOMIC_RELAXED);
+}
+
+__attribute__((cold)) bool alloc_fail_take(void)
+{
+	uint32_t n = __atomic_load_n(&alloc_fail_countdown, __ATOMIC_RELAXED);
+
+	while (n != 0 && !__atomic_compare_exchange_n(&alloc_fail_countdown, &n, n - 1, false,
+	                                              __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return n == 1;
+}
+
 paddr_t vm_page_alloc(void)
 {
+	if (__builtin_expect(alloc_fail_pending() != 0, 0) && alloc_fail_take())
+		return 0;
 	unsigned long flags = spin_lock_irqsave(&vp_lock);
 	struct vm_page *pg = vp_free_head;
 

@@ -21,6 +21,7 @@
 #ifndef VM_VM_PAGE_H
 #define VM_VM_PAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,5 +96,24 @@ unsigned vm_page_phys_ranges(const struct vm_phys_range **r);
 unsigned vm_page_boot_ranges(const struct vm_phys_range **r);
 paddr_t vm_page_ram_end(void);
 const struct multiboot_info *vm_page_boot_info(void);
+
+/*
+ * For tests that sweep allocation failures through a code path: the
+ * nth allocation from now, of a page (vm_page_alloc) or of memory from
+ * zalloc or kalloc (which take their pages here), finds no memory, as if
+ * none were left; 0 turns it off.  alloc_fail_pending says how many
+ * allocations are still to come before it (0: it has happened, or none
+ * was set).  Every allocation pays one load and a branch for it;
+ * alloc_fail_take is the allocators' side (true: fail this one).
+ */
+void alloc_fail_after(uint32_t n);
+bool alloc_fail_take(void);
+
+static inline uint32_t alloc_fail_pending(void)
+{
+	extern uint32_t alloc_fail_countdown;
+
+	return __atomic_load_n(&alloc_fail_countdown, __ATOMIC_RELAXED);
+}
 
 #endif

@@ -6,9 +6,9 @@
 
 #include "kern/syscall.h"
 #include "kern/task.h"
-#include "kern/zalloc.h"
 #include "tests/kern/ktest_traps.h"
 #include "vm/vm_copy.h"
+#include "vm/vm_page.h"
 #include "vm/vm_user.h"
 #include "x86_64/syscall.h"
 
@@ -42,9 +42,9 @@ static uint64_t kt_task_exit(const struct trap_frame *tf)
 
 static uint64_t kt_fail_after(const struct trap_frame *tf)
 {
-	uint32_t pending = zalloc_fail_pending();
+	uint32_t pending = alloc_fail_pending();
 
-	zalloc_fail_after((uint32_t)syscall_arg(tf, 0));
+	alloc_fail_after((uint32_t)syscall_arg(tf, 0));
 	return kt_kr(copyout(&pending, (void *)syscall_arg(tf, 1), sizeof(pending)));
 }
 

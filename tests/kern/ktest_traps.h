@@ -9,9 +9,9 @@
  *	vm_deallocate(uintptr_t addr, size_t size)		-101
  *	task_exit(int status)					-103, never returns
  *	fail_after(uint32_t n, uint32_t *pending)		-104
- * fail_after is zalloc_fail_after(n) for user programs that sweep
+ * fail_after is alloc_fail_after(n) for user programs that sweep
  * allocation failures through RPCs (tests/user/test-mach-rpc.c); it
- * writes what zalloc_fail_pending said before, and a kernel without the
+ * writes what alloc_fail_pending said before, and a kernel without the
  * traps answers KERN_INVALID_ARGUMENT, which such a program takes as
  * "skip".
  */

@@ -913,7 +913,7 @@ KTEST(ipc_msg, kobject_dispatch)
 }
 
 /*
- * Allocation failures swept through message paths (zalloc_fail_after):
+ * Allocation failures swept through message paths (alloc_fail_after):
  * for n = 1, 2, ... the nth allocation of the operation fails, until one
  * run makes fewer than n.  Whatever each step answers, nothing may be
  * lost: after the spaces are gone, ports, sets, spaces, kmsgs, zone
@@ -926,7 +926,7 @@ typedef bool (*it_af_op_t)(struct ktest_ctx *kt, struct it_pair *p, unsigned *st
 static bool it_af_step(struct ktest_ctx *kt, kern_return_t r, unsigned *steps)
 {
 	(*steps)++;
-	if (r != KERN_SUCCESS && zalloc_fail_pending() != 0) {
+	if (r != KERN_SUCCESS && alloc_fail_pending() != 0) {
 		ktest_diag(kt, "step %u failed (%#x) before any allocation failed", *steps,
 		           (unsigned)r);
 		KT_EXPECT(kt, false);
@@ -1059,11 +1059,11 @@ static void it_af_sweep(struct ktest_ctx *kt, const char *name, it_af_op_t op)
 
 		if (!it_pair(kt, &p))
 			return;
-		zalloc_fail_after(n);
+		alloc_fail_after(n);
 		bool ok = op(kt, &p, &steps);
-		bool injected = zalloc_fail_pending() == 0;
+		bool injected = alloc_fail_pending() == 0;
 
-		zalloc_fail_after(0);
+		alloc_fail_after(0);
 		it_pair_done(kt, &p);
 		KT_EXPECT_EQ(kt, zone_objects_in_use(), objects);
 		KT_EXPECT_EQ(kt, vm_page_free_count(), pages);

@@ -9,7 +9,6 @@
 #include "kern/kalloc.h"
 #include "kern/kern_return.h"
 #include "kern/ktest.h"
-#include "kern/zalloc.h"
 #include "vm/vm_fault.h"
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"
@@ -481,7 +480,7 @@ KTEST(vm_map, remove_exact_entry)
 }
 
 /*
- * Allocation failures (zalloc_fail_after) through a fresh map's first
+ * Allocation failures (alloc_fail_after) through a fresh map's first
  * entry, a hole cut in it (two clips) and a protection change (one
  * clip): for n = 1, 2, ... the nth allocation fails, until a run makes
  * fewer.  A step that fails says KERN_RESOURCE_SHORTAGE and leaves the
@@ -500,7 +499,7 @@ KTEST(vm_map, allocation_failures)
 		uint64_t objs0 = kalloc_objects_in_use(), free0 = vm_page_free_count();
 
 		KT_ASSERT_EQ(kt, vm_map_create(&map), KERN_SUCCESS);
-		zalloc_fail_after(n);
+		alloc_fail_after(n);
 		kern_return_t kr = vm_map_enter(map, &at, 4 * P, false, RW);
 
 		if (kr == KERN_SUCCESS) {
@@ -523,9 +522,9 @@ KTEST(vm_map, allocation_failures)
 				vmt_expect(kt, map, w, 2);
 			}
 		}
-		bool injected = zalloc_fail_pending() == 0;
+		bool injected = alloc_fail_pending() == 0;
 
-		zalloc_fail_after(0);
+		alloc_fail_after(0);
 		if (kr != KERN_SUCCESS) {
 			stopped++;
 			KT_EXPECT_EQ(kt, kr, KERN_RESOURCE_SHORTAGE);
