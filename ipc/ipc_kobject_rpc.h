@@ -94,6 +94,17 @@ ipc_kobject_reply_simple(const mach_msg_header_t *out)
 	       out->msgh_size <= IPC_KOBJECT_REPLY_MAX;
 }
 
+/*
+ * The usual reply: to the reply right, not MIG_NO_REPLY, simple and well
+ * formed; the fast paths write it back as received.
+ */
+static inline __attribute__((always_inline)) bool
+ipc_kobject_reply_usual(const mach_msg_header_t *out)
+{
+	return out->msgh_remote_port == IPC_KOBJECT_NAME_REPLY &&
+	       ipc_kobject_retcode(out) != MIG_NO_REPLY && ipc_kobject_reply_simple(out);
+}
+
 /* The reply buffer: static when free (one exchange), else kalloc'd; NULL without memory. */
 union ipc_kobject_out_buf {
 	mach_msg_header_t h;
@@ -144,10 +155,7 @@ ipc_kobject_rpc_serve(struct ipc_port *dest, mach_msg_header_t *in, mach_msg_siz
 		self->ith_kcall = dest;
 		ipc_kobject_demux(dest, in, out);
 		self->ith_kcall = outer;
-		if (__builtin_expect(out->msgh_remote_port == IPC_KOBJECT_NAME_REPLY &&
-		                         ipc_kobject_retcode(out) != MIG_NO_REPLY &&
-		                         ipc_kobject_reply_simple(out),
-		                     1)) {
+		if (__builtin_expect(ipc_kobject_reply_usual(out), 1)) {
 			*kmsg = NULL;
 			return out;
 		}

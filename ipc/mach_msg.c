@@ -34,7 +34,9 @@
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_copy.h"
+#include "x86_64/cpu.h"
 #include "x86_64/syscall.h"
+#include "x86_64/trap.h"
 
 #define MS_NS 1000000ull
 
@@ -410,39 +412,20 @@ fast_kernel_rpc_finish(struct task *task, const struct trap_frame *tf, mach_msg_
 }
 
 /*
- * The kernel RPC fast path: h (send_size bytes, copied in) to a kernel
- * object on a COPY_SEND right, the reply right MAKE_SEND_ONCE of rcv_name.
- * False if it does not apply, before anything changed.
+ * The kernel RPC fast path once the server has run: out the simple reply
+ * (NULL: none), reply any other as a kmsg.  Drops the reference on dest
+ * and hands the reply to this receive (the reply right used up) when it
+ * fits and the reply port allows it, else finishes the general way.
  */
-static inline __attribute__((always_inline)) bool
-fast_kernel_rpc(struct task *task, const struct trap_frame *tf, mach_msg_header_t *h,
-                mach_msg_size_t send_size, mach_msg_return_t *mrp)
+static inline __attribute__((always_inline)) mach_msg_return_t
+kobject_rpc_reply(const struct trap_frame *tf, struct ipc_port *dest, struct ipc_port *reply_port,
+                  mach_msg_header_t *out, struct ipc_kmsg *reply)
 {
+	struct task *task = thread_current()->task;
 	struct ipc_space *space = task->itk_space;
-	mach_port_name_t dname = h->msgh_remote_port;
-	unsigned long f = ipc_lock();
-	struct ipc_port *dest = fast_right(space, dname, MACH_PORT_TYPE_SEND);
-	struct ipc_port *reply_port;
-
-	if (dest == NULL || !dest->active || dest->kotype == IKOT_NONE ||
-	    (reply_port = fast_right(space, h->msgh_local_port, MACH_PORT_TYPE_RECEIVE)) == NULL) {
-		ipc_unlock(f);
-		return false;
-	}
-	struct ipc_kmsg *reply = NULL;
-	mach_msg_header_t *out = NULL;
-
-	ipc_port_reference(dest);
-	ipc_port_make_send_once(reply_port); /* the reply right: MAKE_SEND_ONCE */
-	ipc_unlock(f);
-	/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
-	PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size,
-	                dname,
-	                { out = ipc_kobject_rpc_serve(dest, h, send_size, reply_port, &reply); });
-
 	mach_port_name_t rcv_name = (mach_port_name_t)syscall_arg(tf, 4);
+	unsigned long f = ipc_lock();
 
-	f = ipc_lock();
 	ipc_port_release(dest);
 	if (out && out->msgh_size <= (mach_msg_size_t)syscall_arg(tf, 3) &&
 	    ipc_port_direct_ok(space, reply_port, rcv_name)) {
@@ -454,32 +437,144 @@ fast_kernel_rpc(struct task *task, const struct trap_frame *tf, mach_msg_header_
 		ipc_unlock(f);
 		PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(),
 		                out->msgh_size, rcv_name, {});
-		*mrp = mach_msg_fast_copyout(syscall_arg(tf, 0), out, out->msgh_size,
-		                             MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
+		mach_msg_return_t mr =
+		    mach_msg_fast_copyout(syscall_arg(tf, 0), out, out->msgh_size,
+		                          MACH_MSG_TYPE_PORT_SEND_ONCE, rcv_name, seqno);
+
 		ipc_kobject_out_put(out);
-		return true;
+		return mr;
 	}
 	ipc_unlock(f);
-	*mrp = fast_kernel_rpc_finish(task, tf, out, reply, reply_port);
+	return fast_kernel_rpc_finish(task, tf, out, reply, reply_port);
+}
+
+/*
+ * The kernel RPC fast path once its two rights are found and referenced
+ * (dest, and the reply right made to reply_port): serves h, then
+ * kobject_rpc_reply.
+ */
+static inline __attribute__((always_inline)) mach_msg_return_t
+kobject_rpc_serve_reply(const struct trap_frame *tf, mach_msg_header_t *h,
+                        mach_msg_size_t send_size, struct ipc_port *dest,
+                        struct ipc_port *reply_port)
+{
+	mach_port_name_t dname = h->msgh_remote_port;
+	struct ipc_kmsg *reply = NULL;
+	mach_msg_header_t *out = NULL;
+
+	/* IPC_SEND: the send proper, here the kernel's service, timed as on the general path. */
+	PERF_TIME_BLOCK(PERF_EVENT_IPC_SEND, perf_cur_task_id(), perf_cur_thread_id(), send_size,
+	                dname,
+	                { out = ipc_kobject_rpc_serve(dest, h, send_size, reply_port, &reply); });
+	return kobject_rpc_reply(tf, dest, reply_port, out, reply);
+}
+
+/* What x86_64/mach_msg_fast.S, the same path in assembly, takes for granted. */
+#define ASM_EQ(what, value) _Static_assert((what) == (value), #what " (mach_msg_fast.S)")
+ASM_EQ(offsetof(struct trap_frame, r10), 40);
+ASM_EQ(offsetof(struct trap_frame, r8), 56);
+ASM_EQ(offsetof(struct trap_frame, rdi), 72);
+ASM_EQ(offsetof(struct trap_frame, rsi), 80);
+ASM_EQ(offsetof(struct trap_frame, rdx), 88);
+ASM_EQ(offsetof(struct cpu, thread), 160);
+ASM_EQ(offsetof(struct thread, task), 784);
+ASM_EQ(offsetof(struct thread, ith_kcall), 816);
+ASM_EQ(offsetof(struct task, itk_space), 440);
+ASM_EQ(offsetof(struct ipc_space, table), 8);
+ASM_EQ(offsetof(struct ipc_space, size), 16);
+ASM_EQ(sizeof(((struct ipc_space *)0)->size), 4);
+ASM_EQ(sizeof(struct ipc_entry), 1 << 5);
+ASM_EQ(offsetof(struct ipc_entry, object), 0);
+ASM_EQ(offsetof(struct ipc_entry, type), 8);
+ASM_EQ(sizeof(((struct ipc_entry *)0)->type), 4);
+ASM_EQ(offsetof(struct ipc_entry, gen), 16);
+ASM_EQ(sizeof(((struct ipc_entry *)0)->gen), 4);
+ASM_EQ(offsetof(struct ipc_port, refs), 0);
+ASM_EQ(sizeof(((struct ipc_port *)0)->refs), 4);
+ASM_EQ(offsetof(struct ipc_port, active), 4);
+ASM_EQ(sizeof(((struct ipc_port *)0)->active), 1);
+ASM_EQ(offsetof(struct ipc_port, receiver), 8);
+ASM_EQ(offsetof(struct ipc_port, receiver_name), 16);
+ASM_EQ(offsetof(struct ipc_port, pset), 24);
+ASM_EQ(offsetof(struct ipc_port, q_head), 40);
+ASM_EQ(offsetof(struct ipc_port, msgcount), 56);
+ASM_EQ(offsetof(struct ipc_port, qlimit), 60);
+ASM_EQ(offsetof(struct ipc_port, seqno), 64);
+ASM_EQ(offsetof(struct ipc_port, sorights), 76);
+ASM_EQ(offsetof(struct ipc_port, kotype), 80);
+ASM_EQ(sizeof(((struct ipc_port *)0)->kotype), 4);
+ASM_EQ(IKOT_NONE, 0);
+ASM_EQ(sizeof(ipc_demux[0]), 1 << 5);
+ASM_EQ(sizeof(ipc_kobject_out_busy), 1);
+ASM_EQ(sizeof(mig_reply_header_t), 40);
+ASM_EQ(MACH_PORT_TYPE_SEND, 0x10000);
+ASM_EQ(MACH_PORT_TYPE_RECEIVE, 0x20000);
+ASM_EQ(DIRECT_OPTIONS, 0xd53);
+ASM_EQ(MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE), 0x1513);
+ASM_EQ(MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND), 0x1112);
+ASM_EQ(MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0), 0x12);
+ASM_EQ(MACH_MSGH_BITS(0, MACH_MSG_TYPE_PORT_SEND_ONCE), 0x1200);
+ASM_EQ(IPC_KOBJECT_NAME_TARGET, 0xfffffe00u);
+ASM_EQ(IPC_KOBJECT_NAME_REPLY, 0xfffffd00u);
+ASM_EQ((uint32_t)MIG_NO_REPLY, 0xfffffecfu);
+ASM_EQ(IPC_KOBJECT_REPLY_MAX, 8192);
+ASM_EQ(FAST_MAX, 256);
+ASM_EQ(sizeof(mach_msg_header_t), 32);
+ASM_EQ(offsetof(mach_msg_header_t, msgh_local_port), 16);
+ASM_EQ(offsetof(mach_msg_header_t, msgh_seqno), 24);
+ASM_EQ(MACH_RCV_INVALID_DATA, 0x10004008);
+ASM_EQ(VM_MAX_USER, 0x00007ffffffff000ul);
+ASM_EQ((1u << PERF_EVENT_IPC_SEND) | (1u << PERF_EVENT_IPC_RECEIVE), 3);
+ASM_EQ(sizeof(ipc_lock_data.locked), 4);
+
+mach_msg_return_t mach_msg_kobject_serve(const struct trap_frame *tf, mach_msg_header_t *h,
+                                         mach_msg_size_t send_size, struct ipc_port *dest,
+                                         struct ipc_port *reply_port)
+{
+	return kobject_rpc_serve_reply(tf, h, send_size, dest, reply_port);
+}
+
+mach_msg_return_t mach_msg_kobject_served(const struct trap_frame *tf, struct ipc_port *dest,
+                                          struct ipc_port *reply_port, mach_msg_header_t *out)
+{
+	struct ipc_kmsg *reply = NULL;
+
+	if (!ipc_kobject_reply_usual(out))
+		out = ipc_kobject_rpc_other(reply_port, out, &reply);
+	return kobject_rpc_reply(tf, dest, reply_port, out, reply);
+}
+
+/*
+ * The kernel RPC fast path: h (send_size bytes, copied in) to a kernel
+ * object on a COPY_SEND right, the reply right MAKE_SEND_ONCE of rcv_name.
+ * False if it does not apply, before anything changed.
+ */
+static inline __attribute__((always_inline)) bool
+fast_kernel_rpc(struct task *task, const struct trap_frame *tf, mach_msg_header_t *h,
+                mach_msg_size_t send_size, mach_msg_return_t *mrp)
+{
+	struct ipc_space *space = task->itk_space;
+	unsigned long f = ipc_lock();
+	struct ipc_port *dest = fast_right(space, h->msgh_remote_port, MACH_PORT_TYPE_SEND);
+	struct ipc_port *reply_port;
+
+	if (dest == NULL || !dest->active || dest->kotype == IKOT_NONE ||
+	    (reply_port = fast_right(space, h->msgh_local_port, MACH_PORT_TYPE_RECEIVE)) == NULL) {
+		ipc_unlock(f);
+		return false;
+	}
+	ipc_port_reference(dest);
+	ipc_port_make_send_once(reply_port); /* the reply right: MAKE_SEND_ONCE */
+	ipc_unlock(f);
+	*mrp = kobject_rpc_serve_reply(tf, h, send_size, dest, reply_port);
 	return true;
 }
 
-/* [I] The fast paths for the current task; the arguments come from tf. */
+/* The fast paths once the message (h, send_size bytes) is copied in. */
 static inline __attribute__((always_inline)) bool
-mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t *mrp)
+mach_msg_fast_copied(struct task *task, const struct trap_frame *tf, mach_msg_header_t *h,
+                     mach_msg_size_t send_size, mach_msg_return_t *mrp)
 {
-	union fast_buf buf;
-	mach_msg_header_t *h = &buf.h;
-	uintptr_t msg = syscall_arg(tf, 0);
-	mach_msg_option_t option = (mach_msg_option_t)syscall_arg(tf, 1);
-	mach_msg_size_t send_size = (mach_msg_size_t)syscall_arg(tf, 2);
-
-	if ((option & ~DIRECT_OPTIONS) ||
-	    (option & (MACH_SEND_MSG | MACH_RCV_MSG)) != (MACH_SEND_MSG | MACH_RCV_MSG) ||
-	    send_size - sizeof(mach_msg_header_t) > FAST_MAX - sizeof(mach_msg_header_t) ||
-	    (send_size & 3) || copyin((const void *)msg, &buf, send_size) != KERN_SUCCESS)
-		return false;
-
 	mach_port_name_t rcv_name = (mach_port_name_t)syscall_arg(tf, 4);
 
 	/* Exactly these bits: no COMPLEX, nothing unused. */
@@ -507,8 +602,26 @@ mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t 
 	                dname, {});
 	PERF_TIME_BLOCK(PERF_EVENT_IPC_RECEIVE, perf_cur_task_id(), perf_cur_thread_id(), send_size,
 	                rcv_name, {});
-	*mrp = mach_msg_fast_copyout(msg, h, send_size, MACH_MSG_TYPE_PORT_SEND, rcv_name, seqno);
+	*mrp = mach_msg_fast_copyout(syscall_arg(tf, 0), h, send_size, MACH_MSG_TYPE_PORT_SEND,
+	                             rcv_name, seqno);
 	return true;
+}
+
+/* [I] The fast paths for the current task; the arguments come from tf. */
+static inline __attribute__((always_inline)) bool
+mach_msg_fast(struct task *task, const struct trap_frame *tf, mach_msg_return_t *mrp)
+{
+	union fast_buf buf;
+	uintptr_t msg = syscall_arg(tf, 0);
+	mach_msg_option_t option = (mach_msg_option_t)syscall_arg(tf, 1);
+	mach_msg_size_t send_size = (mach_msg_size_t)syscall_arg(tf, 2);
+
+	if ((option & ~DIRECT_OPTIONS) ||
+	    (option & (MACH_SEND_MSG | MACH_RCV_MSG)) != (MACH_SEND_MSG | MACH_RCV_MSG) ||
+	    send_size - sizeof(mach_msg_header_t) > FAST_MAX - sizeof(mach_msg_header_t) ||
+	    (send_size & 3) || copyin((const void *)msg, &buf, send_size) != KERN_SUCCESS)
+		return false;
+	return mach_msg_fast_copied(task, tf, &buf.h, send_size, mrp);
 }
 
 mach_msg_return_t ipc_mach_msg(const struct ipc_io *io, uintptr_t msg, mach_msg_option_t option,
@@ -586,6 +699,28 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 	                       timeout);
 }
 
+uint64_t mach_msg_sys_general(const struct trap_frame *tf)
+{
+	struct task *task = thread_current()->task;
+	struct ipc_io io = { .space = task->itk_space, .map = task->map, .kern = false };
+
+	return (uint64_t)(int64_t)ipc_mach_msg(
+	    &io, syscall_arg(tf, 0), (mach_msg_option_t)syscall_arg(tf, 1),
+	    (mach_msg_size_t)syscall_arg(tf, 2), (mach_msg_size_t)syscall_arg(tf, 3),
+	    (mach_port_name_t)syscall_arg(tf, 4), (mach_msg_timeout_t)syscall_arg(tf, 5),
+	    MACH_PORT_NULL /* notify: unused (no MACH_*_NOTIFY) */);
+}
+
+uint64_t mach_msg_sys_copied(const struct trap_frame *tf, mach_msg_header_t *h,
+                             mach_msg_size_t send_size)
+{
+	mach_msg_return_t mr;
+
+	if (mach_msg_fast_copied(thread_current()->task, tf, h, send_size, &mr))
+		return (uint64_t)(int64_t)mr;
+	return mach_msg_sys_general(tf);
+}
+
 uint64_t mach_msg_sys(const struct trap_frame *tf)
 {
 	struct thread *self = thread_current();
@@ -596,13 +731,5 @@ uint64_t mach_msg_sys(const struct trap_frame *tf)
 		return (uint64_t)(int64_t)MACH_SEND_INVALID_DEST;
 	if (mach_msg_fast(task, tf, &mr))
 		return (uint64_t)(int64_t)mr;
-
-	struct ipc_io io = { .space = task->itk_space, .map = task->map, .kern = false };
-
-	mr = ipc_mach_msg(&io, syscall_arg(tf, 0), (mach_msg_option_t)syscall_arg(tf, 1),
-	                  (mach_msg_size_t)syscall_arg(tf, 2), (mach_msg_size_t)syscall_arg(tf, 3),
-	                  (mach_port_name_t)syscall_arg(tf, 4),
-	                  (mach_msg_timeout_t)syscall_arg(tf, 5),
-	                  MACH_PORT_NULL /* notify: unused (no MACH_*_NOTIFY) */);
-	return (uint64_t)(int64_t)mr;
+	return mach_msg_sys_general(tf);
 }

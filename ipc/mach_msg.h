@@ -66,4 +66,30 @@ struct trap_frame;
 /* The trap itself (kern/syscall.c's table): the arguments from tf, the result sign-extended. */
 uint64_t mach_msg_sys(const struct trap_frame *tf);
 
+/*
+ * The assembly kernel RPC fast path (x86_64/mach_msg_fast.S), called by
+ * the syscall entry for mach_msg_trap: the usual kernel RPC done in
+ * assembly, anything else in mach_msg_sys.  It preserves none of the
+ * callee-saved registers (the entry restores every register from the
+ * trap frame).  Where it stops after taking the rights it continues in C:
+ * mach_msg_kobject_serve before the server ran (h the request copied in),
+ * mach_msg_kobject_served after (out its reply buffer, the reply right
+ * still made).
+ */
+uint64_t mach_msg_trap_fast(const struct trap_frame *tf);
+/*
+ * Its ways into the C for what it does not do: mach_msg_sys_copied for a
+ * message it copied in (h) that is not a kernel request (the C fast paths
+ * on the copy, else the general path), mach_msg_sys_general for the
+ * general path alone.  A task with a space, as mach_msg_sys checks.
+ */
+uint64_t mach_msg_sys_copied(const struct trap_frame *tf, mach_msg_header_t *h,
+                             mach_msg_size_t send_size);
+uint64_t mach_msg_sys_general(const struct trap_frame *tf);
+mach_msg_return_t mach_msg_kobject_serve(const struct trap_frame *tf, mach_msg_header_t *h,
+                                         mach_msg_size_t send_size, struct ipc_port *dest,
+                                         struct ipc_port *reply_port);
+mach_msg_return_t mach_msg_kobject_served(const struct trap_frame *tf, struct ipc_port *dest,
+                                          struct ipc_port *reply_port, mach_msg_header_t *out);
+
 #endif

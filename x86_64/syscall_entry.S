@@ -75,7 +75,7 @@ syscall_entry:
 	testb	$PERF_SYSCALL_BIT, perf_active_mask + PERF_SYSCALL_BYTE(%rip)
 	jnz	.Ldispatch
 #endif
-	call	mach_msg_sys
+	call	mach_msg_trap_fast	/* x86_64/mach_msg_fast.S; mach_msg_sys for the rest */
 	movq	%rax, TF_RAX(%rsp)	/* the result, in the frame at once (thread_get_state) */
 
 	/* task_user_return: a user thread always has a task. */

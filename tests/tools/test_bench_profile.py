@@ -57,7 +57,7 @@ def case_table(build):
     r = run(build, "null_self_rtt", "-n", "1000")
     total, table, _ = parse(r.stdout)
     ok = r.returncode == 0 and total is not None and 100 <= total <= 5000
-    ok = ok and "mach_msg_sys" in table and any(k.startswith("user:") for k in table)
+    ok = ok and "mach_msg_trap_fast" in table and any(k.startswith("user:") for k in table)
     ok = ok and sum(table.values()) == total
     if not ok:
         print("# status %d total %s functions %d\n# %s" % (
@@ -79,7 +79,7 @@ def annotates(build, func, min_lines):
 
 
 def case_annotate(build):
-    return annotates(build, "mach_msg_sys", 11)
+    return annotates(build, "mach_msg_trap_fast", 11)
 
 
 def case_annotate_user(build):

@@ -572,9 +572,53 @@ static void test_fast_paths(void)
 		kr = mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), port, 0,
 		              MACH_PORT_NULL);
 		ok = ok && kr_is("lost, not queued", kr, MACH_RCV_TIMED_OUT);
+		/* A kernel request there: served, but its reply cannot be written back either. */
+		ok = ok && kr_is("writable", vm_protect(self, two, PAGE, FALSE, VM_PROT_DEFAULT),
+		                 KERN_SUCCESS);
+		fp_request((struct fp_msg *)two, port);
+		ok = ok && kr_is("read-only again",
+		                 vm_protect(self, two, PAGE, FALSE, VM_PROT_READ), KERN_SUCCESS);
+		kr = mach_msg((mach_msg_header_t *)two,
+		              MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m.h),
+		              sizeof(m), port, 0, MACH_PORT_NULL);
+		ok = ok && kr_is("kernel reply to a read-only buffer", kr, MACH_RCV_INVALID_DATA);
+		kr = mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), port, 0,
+		              MACH_PORT_NULL);
+		ok = ok && kr_is("reply lost, not queued", kr, MACH_RCV_TIMED_OUT);
 		vm_deallocate(self, two, PAGE);
 	}
 	ktap_ok(ok, "fast_path_bad_buffer");
+
+	/*
+	 * A kernel request's shape that is not one: the reply right of
+	 * another port than the receive's, a destination that is no right of
+	 * ours, a reply "port" we only hold a send right to.  The general
+	 * path's answers.
+	 */
+	mach_port_t other = MACH_PORT_NULL;
+
+	ok = kr_is("other port", mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &other),
+	           KERN_SUCCESS);
+	fp_request(&m, other);
+	kr = mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m.h), sizeof(m),
+	              port, 0, MACH_PORT_NULL);
+	ok = ok && kr_is("reply to another port: this receive waits", kr, MACH_RCV_TIMED_OUT);
+	memset(&m, 0, sizeof(m));
+	kr =
+	    mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), other, 0, MACH_PORT_NULL);
+	ok = ok && kr_is("the reply on the other port", kr, MACH_MSG_SUCCESS) &&
+	     m.h.msgh_id == 999100 && (kern_return_t)m.body[1] == MIG_BAD_ID;
+	fp_request(&m, port);
+	m.h.msgh_remote_port = 0x12345;
+	kr = mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m.h), sizeof(m),
+	              port, 0, MACH_PORT_NULL);
+	ok = ok && kr_is("no such destination", kr, MACH_SEND_INVALID_DEST);
+	fp_request(&m, self);
+	kr = mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m.h), sizeof(m),
+	              self, 0, MACH_PORT_NULL);
+	ok = ok && kr_is("a reply right from a send right", kr, MACH_SEND_INVALID_REPLY);
+	ktap_ok(ok, "fast_kernel_rpc_odd_shapes");
+	mach_port_mod_refs(self, other, MACH_PORT_RIGHT_RECEIVE, -1);
 	mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1);
 	mach_port_deallocate(self, port);
 }
@@ -792,7 +836,7 @@ int main(int argc, char **argv)
 {
 	int priv = argc > 1 && strcmp(argv[1], "priv") == 0;
 
-	ktap_plan(21);
+	ktap_plan(22);
 	test_vm();
 	test_task_thread();
 	test_host(priv);
