@@ -17,6 +17,7 @@
 
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_kobject.h"
+#include "ipc/ipc_kobject_rpc.h"
 #include "ipc/ipc_port.h"
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
@@ -1344,6 +1345,60 @@ static boolean_t it_noreply_demux(mach_msg_header_t *in, mach_msg_header_t *out)
 	r->Head.msgh_id = in->msgh_id + 100;
 	r->RetCode = MIG_NO_REPLY;
 	return TRUE;
+}
+
+/* A server that knows no id: the next in the row must be asked. */
+static boolean_t it_decline_demux(mach_msg_header_t *in, mach_msg_header_t *out)
+{
+	return FALSE;
+}
+
+/* id 2000: the usual simple reply, id 2100, KERN_SUCCESS. */
+static boolean_t it_reply_demux(mach_msg_header_t *in, mach_msg_header_t *out)
+{
+	mig_reply_header_t *r = (mig_reply_header_t *)out;
+
+	if (in->msgh_id != 2000)
+		return FALSE;
+	r->Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(in->msgh_bits), 0);
+	r->Head.msgh_size = sizeof(*r);
+	r->Head.msgh_remote_port = in->msgh_remote_port;
+	r->Head.msgh_id = in->msgh_id + 100;
+	r->RetCodeType = (mach_msg_type_t){ .msgt_name = MACH_MSG_TYPE_INTEGER_32,
+		                            .msgt_size = 32,
+		                            .msgt_number = 1,
+		                            .msgt_inline = 1 };
+	r->RetCode = KERN_SUCCESS;
+	return TRUE;
+}
+
+/*
+ * The fast kernel RPC from ring 3 through a row of two servers (the first
+ * declines), with the static reply buffer free and then held (as by a
+ * request another thread is in the middle of): the same reply both
+ * times, and the held buffer left alone, its holder's (the second call's
+ * reply buffer came from kalloc).
+ */
+KTEST(ipc_msg, user_kernel_rpc_buffer_busy)
+{
+	struct it_counts c = it_counts();
+	int obj;
+	struct ipc_port *kport = ipc_kobject_alloc(IKOT_TEST, &obj);
+
+	KT_ASSERT(kt, kport != NULL);
+	KT_ASSERT(kt, ipc_kobject_register(IKOT_TEST, it_decline_demux));
+	KT_ASSERT(kt, ipc_kobject_register(IKOT_TEST, it_reply_demux));
+	KT_EXPECT_EQ(kt, it_um_run_port(kt, it_um_kcall, it_um_kcall_end, kport), 2100);
+	KT_EXPECT(kt, !__atomic_load_n(&ipc_kobject_out_busy, __ATOMIC_RELAXED));
+	__atomic_store_n(&ipc_kobject_out_busy, true, __ATOMIC_RELAXED);
+	KT_EXPECT_EQ(kt, it_um_run_port(kt, it_um_kcall, it_um_kcall_end, kport), 2100);
+	KT_EXPECT(kt, __atomic_load_n(&ipc_kobject_out_busy, __ATOMIC_RELAXED));
+	__atomic_store_n(&ipc_kobject_out_busy, false, __ATOMIC_RELAXED);
+	KT_EXPECT_EQ(kt, ipc_space_kernel->nused, 0);
+	ipc_kobject_unregister(IKOT_TEST, it_reply_demux);
+	ipc_kobject_unregister(IKOT_TEST, it_decline_demux);
+	ipc_kobject_destroy(kport);
+	it_expect_counts(kt, c);
 }
 
 /*
