@@ -316,41 +316,14 @@ bool ipc_kobject_out_busy;
 
 static bool kobject_in_busy; /* [a] the static buffer is handed out */
 
-/*
- * The static buffer st (cap bytes, *busy) if it is free and holds size
- * bytes, else a kalloc'd one; NULL without memory.  Inline, so that the
- * buffer is a constant on the RPC path.
- */
-static inline __attribute__((always_inline)) mach_msg_header_t *
-kobject_buf_get(mach_msg_header_t *st, size_t cap, bool *busy, mach_msg_size_t size)
-{
-	if (size <= cap && !__atomic_exchange_n(busy, true, __ATOMIC_ACQUIRE))
-		return st;
-	return kalloc(size);
-}
-
-static inline __attribute__((always_inline)) void kobject_buf_put(mach_msg_header_t *st, bool *busy,
-                                                                  mach_msg_header_t *h)
-{
-	if (h == st)
-		__atomic_store_n(busy, false, __ATOMIC_RELEASE);
-	else
-		kfree(h);
-}
-
 static mach_msg_header_t *kobject_in_get(mach_msg_size_t size)
 {
-	return kobject_buf_get(&kobject_in_buf.h, KOBJECT_IN_MAX, &kobject_in_busy, size);
+	return ipc_kobject_buf_get(&kobject_in_buf.h, KOBJECT_IN_MAX, &kobject_in_busy, size);
 }
 
 static void kobject_in_put(mach_msg_header_t *in)
 {
-	kobject_buf_put(&kobject_in_buf.h, &kobject_in_busy, in);
-}
-
-static inline mach_msg_header_t *kobject_out_get(void)
-{
-	return ipc_kobject_out_get();
+	ipc_kobject_buf_put(&kobject_in_buf.h, &kobject_in_busy, in);
 }
 
 /* The reply in out (its rights named in the kernel space) copied in as a kmsg, or NULL. */
@@ -400,7 +373,7 @@ struct ipc_kmsg *ipc_kobject_serve(struct ipc_kmsg *kmsg)
 {
 	struct ipc_kmsg *reply = NULL;
 	struct ipc_io io = { .space = ipc_space_kernel, .map = NULL, .kern = true };
-	mach_msg_header_t *in = kobject_in_get(kmsg->size), *out = kobject_out_get();
+	mach_msg_header_t *in = kobject_in_get(kmsg->size), *out = ipc_kobject_out_get();
 	struct ipc_port *port = kmsg->remote;
 
 	if (in == NULL || out == NULL) {

@@ -113,19 +113,38 @@ union ipc_kobject_out_buf {
 extern union ipc_kobject_out_buf ipc_kobject_out_buf;
 extern bool ipc_kobject_out_busy; /* [a] ipc_kobject_out_buf is handed out */
 
+/*
+ * The static buffer st (cap bytes, *busy) if it is free and holds size
+ * bytes, else a kalloc'd one; NULL without memory (the request and the
+ * reply buffers of the dispatch).  Inline, so that the buffer is a
+ * constant on the RPC path.
+ */
+static inline __attribute__((always_inline)) mach_msg_header_t *
+ipc_kobject_buf_get(mach_msg_header_t *st, size_t cap, bool *busy, mach_msg_size_t size)
+{
+	if (size <= cap && !__atomic_exchange_n(busy, true, __ATOMIC_ACQUIRE))
+		return st;
+	return kalloc(size);
+}
+
+static inline __attribute__((always_inline)) void
+ipc_kobject_buf_put(mach_msg_header_t *st, bool *busy, mach_msg_header_t *h)
+{
+	if (h == st)
+		__atomic_store_n(busy, false, __ATOMIC_RELEASE);
+	else
+		kfree(h);
+}
+
 static inline __attribute__((always_inline)) mach_msg_header_t *ipc_kobject_out_get(void)
 {
-	if (!__atomic_exchange_n(&ipc_kobject_out_busy, true, __ATOMIC_ACQUIRE))
-		return &ipc_kobject_out_buf.h;
-	return kalloc(IPC_KOBJECT_REPLY_MAX);
+	return ipc_kobject_buf_get(&ipc_kobject_out_buf.h, IPC_KOBJECT_REPLY_MAX,
+	                           &ipc_kobject_out_busy, IPC_KOBJECT_REPLY_MAX);
 }
 
 static inline __attribute__((always_inline)) void ipc_kobject_out_put(mach_msg_header_t *out)
 {
-	if (out == &ipc_kobject_out_buf.h)
-		__atomic_store_n(&ipc_kobject_out_busy, false, __ATOMIC_RELEASE);
-	else
-		kfree(out);
+	ipc_kobject_buf_put(&ipc_kobject_out_buf.h, &ipc_kobject_out_busy, out);
 }
 
 /*

@@ -47,7 +47,7 @@ void *kalloc(size_t size)
 	}
 	if (size > vm_page_total_count() * PAGE_SIZE)
 		return NULL; /* also keeps round_page from overflowing */
-	if (__builtin_expect(alloc_fail_pending() != 0, 0) && alloc_fail_take())
+	if (alloc_fail_now())
 		return NULL; /* a test's injected failure (vm_page.h) */
 
 	size_t npages = round_page(size) >> PAGE_SHIFT;

@@ -138,12 +138,7 @@ static struct vm_page *zn_grow(struct zone *z)
 void *zalloc(struct zone *z)
 {
 	unsigned long flags = spin_lock_irqsave(&z->lock);
-	struct vm_page *pg;
-
-	if (__builtin_expect(alloc_fail_pending() != 0, 0) && alloc_fail_take())
-		pg = NULL;
-	else
-		pg = z->partial ? z->partial : zn_grow(z);
+	struct vm_page *pg = alloc_fail_now() ? NULL : z->partial ? z->partial : zn_grow(z);
 
 	if (!pg) {
 		z->failures++;

@@ -276,7 +276,7 @@ __attribute__((cold)) bool alloc_fail_take(void)
 
 paddr_t vm_page_alloc(void)
 {
-	if (__builtin_expect(alloc_fail_pending() != 0, 0) && alloc_fail_take())
+	if (alloc_fail_now())
 		return 0;
 	unsigned long flags = spin_lock_irqsave(&vp_lock);
 	struct vm_page *pg = vp_free_head;

@@ -99,12 +99,14 @@ const struct multiboot_info *vm_page_boot_info(void);
 
 /*
  * For tests that sweep allocation failures through a code path: the
- * nth allocation from now, of a page (vm_page_alloc) or of memory from
- * zalloc or kalloc (which take their pages here), finds no memory, as if
- * none were left; 0 turns it off.  alloc_fail_pending says how many
- * allocations are still to come before it (0: it has happened, or none
- * was set).  Every allocation pays one load and a branch for it;
- * alloc_fail_take is the allocators' side (true: fail this one).
+ * nth allocation from now finds no memory, as if none were left; 0
+ * turns it off.  Allocations are counted where they can fail: a page
+ * (vm_page_alloc), a zone object (zalloc, kalloc's small sizes), a large
+ * kalloc; a zalloc that takes a new page for its zone counts twice.
+ * alloc_fail_pending says how many allocations are still to come before
+ * it (0: it has happened, or none was set).  alloc_fail_now is the
+ * allocators' side (true: fail this one): one load and a branch while no
+ * failure is set.
  */
 void alloc_fail_after(uint32_t n);
 bool alloc_fail_take(void);
@@ -114,6 +116,11 @@ static inline uint32_t alloc_fail_pending(void)
 	extern uint32_t alloc_fail_countdown;
 
 	return __atomic_load_n(&alloc_fail_countdown, __ATOMIC_RELAXED);
+}
+
+static inline __attribute__((always_inline)) bool alloc_fail_now(void)
+{
+	return __builtin_expect(alloc_fail_pending() != 0, 0) && alloc_fail_take();
 }
 
 #endif
